@@ -1,0 +1,134 @@
+// Content-addressed chunks: each distinct sha256 is stored once. A chunk is live while an op
+// in the log (or a pinned write buffer) references it; gc() deletes the rest.
+import { hash } from 'node:crypto';
+import { assert } from './assert.ts';
+import { CHUNK_BYTES } from './limits.ts';
+import { HASH_BYTES } from './manifest.ts';
+import type { SqlAdapter, SqlStatement } from './sql.ts';
+
+export class ChunkHashError extends Error {
+  override name = 'ChunkHashError';
+  readonly code = 'EBADHASH';
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string) {
+    super(`chunk hash mismatch: expected ${expected}, got ${actual}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class MissingChunkError extends Error {
+  override name = 'MissingChunkError';
+  readonly code = 'EIO';
+  readonly hash: string;
+  constructor(digest: string) {
+    super(`chunk ${digest} is not in the chunk store`);
+    this.hash = digest;
+  }
+}
+
+export function sha256(data: Uint8Array): Buffer {
+  return hash('sha256', data, 'buffer') as unknown as Buffer;
+}
+
+export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);`;
+
+export class ChunkStore {
+  private readonly stmt: {
+    insert: SqlStatement; get: SqlStatement<{ data: Uint8Array }>; has: SqlStatement<{ one: number }>;
+    totals: SqlStatement<{ n: number; bytes: number | null }>;
+  };
+  /** Hashes held by uncommitted write buffers: gc must not take them. */
+  private readonly pins = new Map<string, number>();
+
+  readonly sql: SqlAdapter;
+  /** Re-hash every chunk read (TigerBeetle habit: check after the read, not only at write). */
+  readonly verifyOnRead: boolean;
+
+  constructor(sql: SqlAdapter, verifyOnRead = true) {
+    this.sql = sql;
+    this.verifyOnRead = verifyOnRead;
+    sql.exec(SCHEMA);
+    this.stmt = {
+      insert: sql.prepare('INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)'),
+      get: sql.prepare('SELECT data FROM chunks WHERE hash = ?'),
+      has: sql.prepare('SELECT 1 AS one FROM chunks WHERE hash = ?'),
+      totals: sql.prepare('SELECT count(*) AS n, sum(size) AS bytes FROM chunks'),
+    };
+  }
+
+  /** Stores a chunk (at most CHUNK_BYTES) and returns its sha256. */
+  put(data: Uint8Array): Uint8Array {
+    assert(data.length <= CHUNK_BYTES, `chunk of ${data.length} bytes exceeds ${CHUNK_BYTES}`);
+    const digest = sha256(data);
+    this.stmt.insert.run(digest, data.length, data);
+    return digest;
+  }
+
+  /** Stores a chunk that arrived with a claimed hash; refuses it if the bytes do not match. */
+  putVerified(expected: Uint8Array, data: Uint8Array): void {
+    const digest = sha256(data);
+    if (!digest.equals(expected)) throw new ChunkHashError(hex(expected), hex(digest));
+    if (data.length > CHUNK_BYTES) throw new RangeError(`chunk of ${data.length} bytes exceeds ${CHUNK_BYTES}`);
+    this.stmt.insert.run(digest, data.length, data);
+  }
+
+  get(digest: Uint8Array): Uint8Array {
+    assert(digest.length === HASH_BYTES, 'chunk hash must be 32 bytes');
+    const row = this.stmt.get.get(digest);
+    if (!row) throw new MissingChunkError(hex(digest));
+    if (this.verifyOnRead) {
+      const actual = sha256(row.data);
+      if (!actual.equals(digest)) throw new ChunkHashError(hex(digest), hex(actual));
+    }
+    return row.data;
+  }
+
+  has(digest: Uint8Array): boolean {
+    return this.stmt.has.get(digest) !== undefined;
+  }
+
+  pin(digest: Uint8Array): void {
+    const key = hex(digest);
+    this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
+  }
+
+  unpin(digest: Uint8Array): void {
+    const key = hex(digest);
+    const n = this.pins.get(key) ?? 0;
+    assert(n > 0, `unpin of unpinned chunk ${key}`);
+    if (n === 1) this.pins.delete(key);
+    else this.pins.set(key, n - 1);
+  }
+
+  totals(): { count: number; bytes: number } {
+    const row = this.stmt.totals.get()!;
+    return { count: row.n, bytes: row.bytes ?? 0 };
+  }
+
+  /** Deletes every chunk neither in `live` (hex hashes) nor pinned; returns what it freed. */
+  gc(live: ReadonlySet<string>): { count: number; bytes: number } {
+    const del = this.sql.prepare('DELETE FROM chunks WHERE hash = ?');
+    return this.sql.transaction(() => this.unreferenced(live, (digest) => del.run(digest)));
+  }
+
+  /** What gc would free, without deleting (for stats). */
+  orphans(live: ReadonlySet<string>): { count: number; bytes: number } {
+    return this.unreferenced(live, () => {});
+  }
+
+  private unreferenced(live: ReadonlySet<string>, each: (digest: Uint8Array) => void): { count: number; bytes: number } {
+    const total = { count: 0, bytes: 0 };
+    for (const row of this.sql.prepare<{ hash: Uint8Array; size: number }>('SELECT hash, size FROM chunks').all()) {
+      const key = hex(row.hash);
+      if (live.has(key) || this.pins.has(key)) continue;
+      each(row.hash);
+      total.count++;
+      total.bytes += row.size;
+    }
+    return total;
+  }
+}

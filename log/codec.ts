@@ -1,0 +1,190 @@
+// Canonical op bytes. An op is a msgpack array whose layout is fixed per kind:
+//   [FORMAT, kindCode, origin, seq, ts, actor, ...fields in FIELDS order]
+// and an actor is [kind, pid, uid, gid, id, command] with trailing nulls dropped. Every replica
+// encodes an op to the same bytes, so fingerprints can hash encoded ops. Decoding validates
+// every field: bytes from a peer or an RPC caller are untrusted input.
+import { Packr } from 'msgpackr';
+import { isOrigin, isRef, type Ref } from './ids.ts';
+import { isTs } from './hlc.ts';
+import { CHUNK_BYTES, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
+import type { Actor, NodeType, Op, OpKind } from './op.ts';
+import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
+
+export const OP_FORMAT = 1;
+
+type FieldType = 'ref' | 'refOrNull' | 'name' | 'target' | 'xattrName' | 'xattrValue' | 'uint' | 'uintOrNull'
+  | 'bool' | 'nodeType' | 'timespecOrNull' | 'refs' | 'manifest';
+
+const FIELDS: Record<OpKind, ReadonlyArray<readonly [string, FieldType]>> = {
+  create: [['parent', 'ref'], ['name', 'name'], ['type', 'nodeType'], ['mode', 'uint'], ['uid', 'uint'], ['gid', 'uint'], ['target', 'target'], ['rdev', 'uint']],
+  link: [['parent', 'ref'], ['name', 'name'], ['node', 'ref']],
+  move: [['entry', 'ref'], ['node', 'ref'], ['from', 'ref'], ['parent', 'ref'], ['name', 'name'], ['other', 'refOrNull'], ['otherNode', 'refOrNull'], ['exchange', 'bool']],
+  unlink: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref']],
+  rmdir: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref']],
+  setContent: [['node', 'ref'], ['size', 'uint'], ['manifest', 'manifest'], ['base', 'refs']],
+  setAttr: [['node', 'ref'], ['mode', 'uintOrNull'], ['uid', 'uintOrNull'], ['gid', 'uintOrNull'], ['atime', 'timespecOrNull'], ['mtime', 'timespecOrNull']],
+  setXattr: [['node', 'ref'], ['name', 'xattrName'], ['value', 'xattrValue']],
+};
+
+const KIND_CODES: OpKind[] = ['create', 'link', 'move', 'unlink', 'rmdir', 'setContent', 'setAttr', 'setXattr'];
+const NODE_TYPES: ReadonlySet<NodeType> = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']);
+const ACTOR_KINDS: ReadonlySet<Actor['kind']> = new Set(['fuse', 'exec', 'rpc', 'cli', 'api', 'tool']);
+const ACTOR_FIELDS = ['kind', 'pid', 'uid', 'gid', 'id', 'command'] as const;
+const ACTOR_TEXT_CHARS_MAX = 4096;
+
+export class OpFormatError extends Error {
+  override name = 'OpFormatError';
+  readonly code = 'EINVAL';
+}
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+export function encodeOp(op: Op): Uint8Array {
+  const fields = FIELDS[op.kind];
+  if (!fields) throw new OpFormatError(`unknown op kind ${JSON.stringify(op.kind)}`);
+  const record = op as unknown as Record<string, unknown>;
+  const array: unknown[] = [OP_FORMAT, KIND_CODES.indexOf(op.kind), op.origin, op.seq, op.ts, encodeActor(op.actor)];
+  for (const [name, type] of fields) array.push(encodeField(record[name], type));
+  return packr.pack(array);
+}
+
+export function decodeOp(bytes: Uint8Array): Op {
+  let array: unknown;
+  try {
+    array = packr.unpack(bytes);
+  } catch (error) {
+    throw new OpFormatError(`op bytes are not msgpack: ${(error as Error).message}`);
+  }
+  return opFromArray(array);
+}
+
+/** Validates an op that arrived as a structured value (RPC) and returns a clean copy. */
+export function checkOp(value: unknown): Op {
+  if (!value || typeof value !== 'object') throw new OpFormatError('op must be an object');
+  const record = value as Record<string, unknown>;
+  const kind = record.kind as OpKind;
+  if (!FIELDS[kind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(kind)}`);
+  const array = [OP_FORMAT, KIND_CODES.indexOf(kind), record.origin, record.seq, record.ts,
+    record.actor && typeof record.actor === 'object' ? encodeActor(record.actor as Actor) : record.actor,
+    ...FIELDS[kind].map(([name, type]) => encodeField(record[name], type))];
+  return opFromArray(array);
+}
+
+function opFromArray(array: unknown): Op {
+  if (!Array.isArray(array)) throw new OpFormatError('op must be an array');
+  const [format, code, origin, seq, ts, actor] = array;
+  if (format !== OP_FORMAT) throw new OpFormatError(`unsupported op format ${String(format)}`);
+  const kind = KIND_CODES[code as number];
+  if (!kind) throw new OpFormatError(`unknown op kind code ${String(code)}`);
+  const fields = FIELDS[kind];
+  if (array.length !== 6 + fields.length) throw new OpFormatError(`${kind} op has ${array.length - 6} fields, expected ${fields.length}`);
+  if (!isOrigin(origin)) throw new OpFormatError(`bad origin ${JSON.stringify(origin)}`);
+  if (!Number.isInteger(seq) || (seq as number) < 1 || (seq as number) > SEQ_MAX) throw new OpFormatError(`bad seq ${String(seq)}`);
+  if (!isTs(ts) || ts.slice(18) !== origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(ts)} for origin ${origin}`);
+  const op: Record<string, unknown> = { origin, seq, ts, actor: decodeActor(actor), kind };
+  fields.forEach(([name, type], i) => {
+    op[name] = decodeField(array[6 + i], type, `${kind}.${name}`);
+  });
+  if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
+  return op as unknown as Op;
+}
+
+function encodeActor(actor: Actor): unknown[] {
+  const array: unknown[] = ACTOR_FIELDS.map((field) => actor[field] ?? null);
+  while (array.length > 1 && array[array.length - 1] === null) array.pop();
+  return array;
+}
+
+function decodeActor(value: unknown): Actor {
+  if (!Array.isArray(value) || value.length < 1 || value.length > ACTOR_FIELDS.length) throw new OpFormatError('bad actor');
+  const [kind, pid, uid, gid, id, command] = value;
+  if (!ACTOR_KINDS.has(kind)) throw new OpFormatError(`bad actor kind ${JSON.stringify(kind)}`);
+  const actor: Actor = { kind };
+  for (const [key, v] of [['pid', pid], ['uid', uid], ['gid', gid]] as const) {
+    if (v === null || v === undefined) continue;
+    if (!isUint(v)) throw new OpFormatError(`bad actor ${key}`);
+    actor[key] = v;
+  }
+  for (const [key, v] of [['id', id], ['command', command]] as const) {
+    if (v === null || v === undefined) continue;
+    if (typeof v !== 'string' || v.length > ACTOR_TEXT_CHARS_MAX) throw new OpFormatError(`bad actor ${key}`);
+    actor[key] = v;
+  }
+  return actor;
+}
+
+function encodeField(value: unknown, type: FieldType): unknown {
+  return value === undefined && (type === 'refOrNull' || type === 'uintOrNull' || type === 'timespecOrNull') ? null : value;
+}
+
+function isUint(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function bytes(value: unknown, what: string, min: number, max: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new OpFormatError(`${what} must be bytes`);
+  if (value.length < min || value.length > max) throw new OpFormatError(`${what} must be ${min}..${max} bytes, got ${value.length}`);
+  return value;
+}
+
+function decodeField(value: unknown, type: FieldType, what: string): unknown {
+  switch (type) {
+    case 'ref':
+      if (!isRef(value)) throw new OpFormatError(`${what} is not a ref: ${JSON.stringify(value)}`);
+      return value;
+    case 'refOrNull':
+      if (value === null) return null;
+      return decodeField(value, 'ref', what);
+    case 'refs':
+      if (!Array.isArray(value) || value.length > 1024) throw new OpFormatError(`${what} must be an array of refs`);
+      return value.map((ref) => decodeField(ref, 'ref', what) as Ref);
+    case 'name': {
+      const name = bytes(value, what, 1, NAME_BYTES_MAX);
+      if (name.includes(0x2f) || name.includes(0)) throw new OpFormatError(`${what} contains '/' or NUL`);
+      if ((name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e)) {
+        throw new OpFormatError(`${what} is '.' or '..'`);
+      }
+      return name;
+    }
+    case 'target':
+      return bytes(value, what, 0, PATH_BYTES_MAX);
+    case 'xattrName':
+      return bytes(value, what, 1, XATTR_NAME_BYTES_MAX);
+    case 'xattrValue':
+      return value === null ? null : bytes(value, what, 0, XATTR_VALUE_BYTES_MAX);
+    case 'uint':
+      if (!isUint(value)) throw new OpFormatError(`${what} must be a non-negative integer`);
+      return value;
+    case 'uintOrNull':
+      return value === null ? null : decodeField(value, 'uint', what);
+    case 'bool':
+      if (typeof value !== 'boolean') throw new OpFormatError(`${what} must be a boolean`);
+      return value;
+    case 'nodeType':
+      if (!NODE_TYPES.has(value as NodeType)) throw new OpFormatError(`${what} is not a node type: ${JSON.stringify(value)}`);
+      return value;
+    case 'timespecOrNull':
+      if (value === null) return null;
+      if (!Array.isArray(value) || value.length !== 2 || !Number.isSafeInteger(value[0]) || !isUint(value[1]) || value[1] >= 1e9) {
+        throw new OpFormatError(`${what} must be [sec, nsec]`);
+      }
+      return [value[0], value[1]];
+    case 'manifest':
+      if (!(value instanceof Uint8Array) || value.length % MANIFEST_RECORD_BYTES !== 0) {
+        throw new OpFormatError(`${what} must be a whole number of ${MANIFEST_RECORD_BYTES}-byte records`);
+      }
+      return value;
+  }
+}
+
+/** Content is cut in fixed-size chunks: all full but the last, which is 1..CHUNK_BYTES. */
+function checkManifest(manifest: Uint8Array, size: number): void {
+  const count = manifestCount(manifest);
+  if (count !== Math.ceil(size / CHUNK_BYTES)) {
+    throw new OpFormatError(`setContent of ${size} bytes needs ${Math.ceil(size / CHUNK_BYTES)} chunks, manifest has ${count}`);
+  }
+  for (let i = 0; i < count; i++) {
+    const expected = i < count - 1 ? CHUNK_BYTES : size - i * CHUNK_BYTES;
+    if (manifestAt(manifest, i).size !== expected) throw new OpFormatError(`setContent chunk ${i} must be ${expected} bytes`);
+  }
+}

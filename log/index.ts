@@ -1,0 +1,13 @@
+// log/: the op format, clock, identities, SQL adapters, the op log and the chunk store.
+export { assert, AssertionError } from './assert.ts';
+export * from './limits.ts';
+export * from './ids.ts';
+export * from './hlc.ts';
+export * from './op.ts';
+export * from './manifest.ts';
+export { encodeOp, decodeOp, checkOp, OpFormatError, OP_FORMAT } from './codec.ts';
+export * from './cursor.ts';
+export type { SqlAdapter, SqlStatement, SqlValue, SqlRow } from './sql.ts';
+export { NodeSqlite, openSqlite } from './sqlite-node.ts';
+export { LogStore, GapError, type StoredOp } from './log-store.ts';
+export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';

@@ -1,0 +1,24 @@
+// Every limit in one place; the name ends with its unit.
+
+/** Content is split into fixed-size chunks; a chunk is stored once per distinct sha256. */
+export const CHUNK_BYTES = 512 * 1024;
+/** Ops further ahead of the local wall clock than this are rejected on ingest. */
+export const HLC_DRIFT_MS_MAX = 60_000;
+/** The HLC logical counter is 16 bits wide. */
+export const HLC_COUNTER_MAX = 0xffff;
+/** The HLC physical part is 48 bits of milliseconds. */
+export const HLC_MS_MAX = 2 ** 48 - 1;
+/** seq is contiguous per origin and packed into the low 32 bits of a local id. */
+export const SEQ_MAX = 2 ** 32 - 1;
+/** Local origin numbers live in the high 21 bits of a local id (ids stay exact doubles). */
+export const ORIGIN_NUM_MAX = 2 ** 21 - 1;
+/** POSIX limits enforced by the filesystem API. */
+export const NAME_BYTES_MAX = 255;
+export const PATH_BYTES_MAX = 4096;
+export const SYMLINK_HOPS_MAX = 40;
+export const XATTR_NAME_BYTES_MAX = 255;
+export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
+/** Ops read from the log per page (history replay, log listing, rebuild). */
+export const OP_PAGE_COUNT = 4096;
+/** Dirty chunk bytes one write buffer may hold in memory before spilling to the chunk store. */
+export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;

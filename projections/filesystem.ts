@@ -1,0 +1,548 @@
+// The filesystem API over the projections, path-level and inode-level (a number is an inode),
+// with POSIX semantics and errors. Every mutation is exactly one op; file content is written
+// through a per-inode write buffer and committed as one setContent op on release or fsync.
+// A FileSystem without a store is a read-only view (history): mutations fail with EROFS.
+import { constants, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
+  type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
+} from '../log/index.ts';
+import { FsError } from './errors.ts';
+import { checkName, isDot, isDotDot, pathText, splitPath, toBytes, type PathLike } from './paths.ts';
+import { TYPE_BITS, type Attr, type DirEntry, type Reader } from './reader.ts';
+import type { Store } from './store.ts';
+import type { EntryRow } from './tree.ts';
+import { WriteBuffer } from './write-buffer.ts';
+
+const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
+const ACCESS_MODE = 3;
+
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+
+/** An inode number or a path (string or bytes). */
+export type Target = number | PathLike;
+
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atime?: Timespec;
+  mtime?: Timespec;
+  size?: number;
+}
+
+export interface StatFs {
+  bsize: number;
+  frsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namemax: number;
+}
+
+interface Handle {
+  ino: number;
+  flags: number;
+  buffer: WriteBuffer | null;
+}
+
+/** Where an entry-changing call acts: the parent directory and the final name. */
+interface Slot {
+  parent: number;
+  name: Uint8Array;
+  entry: EntryRow | undefined;
+}
+
+export interface View {
+  reader: Reader;
+  chunks: ChunkStore;
+}
+
+const TYPE_OF_MODE: Array<[number, NodeType]> = Object.entries(TYPE_BITS).map(([type, bits]) => [bits, type as NodeType]);
+const S_IFMT = 0o170000;
+
+export class FileSystem {
+  readonly reader: Reader;
+  readonly chunks: ChunkStore;
+  private readonly store: Store | null;
+  private readonly state: { handles: Map<number, Handle>; buffers: Map<number, WriteBuffer>; nextFh: number };
+  /** Who the ops of this instance are attributed to; `as()` makes a view with another actor. */
+  readonly actor: Actor;
+
+  constructor(view: View, store: Store | null, actor: Actor = { kind: 'api' }) {
+    this.reader = view.reader;
+    this.chunks = view.chunks;
+    this.store = store;
+    this.actor = actor;
+    this.state = { handles: new Map(), buffers: new Map(), nextFh: 1 };
+  }
+
+  static live(store: Store, actor?: Actor): FileSystem {
+    return new FileSystem(store, store, actor);
+  }
+
+  /** The same filesystem (handles, buffers) with ops attributed to `actor`. */
+  as(actor: Actor): FileSystem {
+    const view = Object.create(this) as FileSystem;
+    Object.defineProperty(view, 'actor', { value: actor });
+    return view;
+  }
+
+  // ---- resolution ----
+
+  private ref(ino: number): Ref {
+    return this.store!.log.globalRef(ino);
+  }
+
+  private attrOf(ino: number, syscall: string, path?: PathLike): Attr {
+    const attr = this.reader.attr(ino);
+    if (!attr) throw new FsError('ENOENT', syscall, path === undefined ? String(ino) : pathText(path));
+    const buffer = this.state.buffers.get(ino);
+    if (buffer) {
+      attr.size = buffer.size;
+      attr.blocks = Math.ceil(buffer.size / 512);
+    }
+    return attr;
+  }
+
+  /** Resolves a target to an inode, following symlinks (the last one only if `follow`). */
+  resolve(target: Target, follow: boolean, syscall: string): number {
+    if (typeof target === 'number') {
+      if (!this.reader.node(target)) throw new FsError('ENOENT', syscall, String(target));
+      return target;
+    }
+    const { parts, trailingSlash } = splitPath(target, syscall);
+    const ino = this.walk(ROOT_ID, parts, follow || trailingSlash, syscall, target);
+    if (trailingSlash && this.reader.node(ino)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(target));
+    return ino;
+  }
+
+  private walk(start: number, path: Uint8Array[], followLast: boolean, syscall: string, shown: PathLike): number {
+    const queue = [...path];
+    let current = start;
+    let hops = 0;
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (isDot(name)) continue;
+      if (this.reader.node(current)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(shown));
+      if (isDotDot(name)) {
+        current = this.reader.parentOf(current);
+        continue;
+      }
+      const entry = this.reader.lookup(current, name);
+      if (!entry) throw new FsError('ENOENT', syscall, pathText(shown));
+      const node = this.reader.node(entry.node)!;
+      if (node.type === 'symlink' && (queue.length > 0 || followLast)) {
+        if (++hops > SYMLINK_HOPS_MAX) throw new FsError('ELOOP', syscall, pathText(shown));
+        const target = node.target!;
+        if (target.length === 0) throw new FsError('ENOENT', syscall, pathText(shown));
+        if (target[0] === 0x2f) current = ROOT_ID;
+        queue.unshift(...splitPath(target, syscall).parts);
+        continue;
+      }
+      current = entry.node;
+    }
+    return current;
+  }
+
+  /** The parent directory and final name of a path, and the entry there if any. */
+  private slot(path: PathLike, syscall: string): Slot {
+    const { parts } = splitPath(path, syscall);
+    const name = parts.pop();
+    if (!name) throw new FsError('EBUSY', syscall, pathText(path), 'the root');
+    if (isDot(name) || isDotDot(name)) throw new FsError('EINVAL', syscall, pathText(path));
+    const parent = this.walk(ROOT_ID, parts, true, syscall, path);
+    if (this.reader.node(parent)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(path));
+    return { parent, name, entry: this.reader.lookup(parent, name) };
+  }
+
+  private commit(body: OpBody, syscall: string, path?: PathLike): void {
+    if (!this.store) throw new FsError('EROFS', syscall, path === undefined ? undefined : pathText(path));
+    this.store.commit(body, this.actor);
+  }
+
+  private writable(syscall: string): Store {
+    if (!this.store) throw new FsError('EROFS', syscall);
+    return this.store;
+  }
+
+  // ---- reads ----
+
+  lookup(parent: number, name: PathLike): Attr {
+    const entry = this.reader.lookup(this.resolve(parent, true, 'lookup'), checkName(name, 'lookup'));
+    if (!entry) throw new FsError('ENOENT', 'lookup', pathText(name));
+    return this.attrOf(entry.node, 'lookup');
+  }
+
+  stat(target: Target): Attr {
+    return this.attrOf(this.resolve(target, true, 'stat'), 'stat', typeof target === 'number' ? undefined : target);
+  }
+
+  lstat(target: Target): Attr {
+    return this.attrOf(this.resolve(target, false, 'lstat'), 'lstat', typeof target === 'number' ? undefined : target);
+  }
+
+  exists(path: PathLike): boolean {
+    try {
+      this.lstat(path);
+      return true;
+    } catch (error) {
+      if (error instanceof FsError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return false;
+      throw error;
+    }
+  }
+
+  readdir(target: Target, offset = 0, limit = -1): DirEntry[] {
+    const ino = this.resolve(target, true, 'readdir');
+    if (this.reader.node(ino)!.type !== 'dir') throw new FsError('ENOTDIR', 'readdir', typeof target === 'number' ? undefined : pathText(target));
+    return this.reader.readdir(ino, offset, limit);
+  }
+
+  readlink(target: Target): Uint8Array {
+    const node = this.reader.node(this.resolve(target, false, 'readlink'))!;
+    if (node.type !== 'symlink') throw new FsError('EINVAL', 'readlink', typeof target === 'number' ? undefined : pathText(target), 'not a symlink');
+    return node.target!;
+  }
+
+  getxattr(target: Target, name: PathLike): Uint8Array {
+    const value = this.reader.xattr(this.resolve(target, true, 'getxattr'), toBytes(name));
+    if (value === null) throw new FsError('ENODATA', 'getxattr', pathText(name));
+    return value;
+  }
+
+  listxattr(target: Target): Uint8Array[] {
+    return this.reader.xattrNames(this.resolve(target, true, 'listxattr'));
+  }
+
+  statfs(): StatFs {
+    const { count, bytes } = this.chunks.totals();
+    const file = this.store?.file;
+    const disk = file ? statfsSync(dirname(file)) : null;
+    const bsize = 4096;
+    const used = Math.ceil(bytes / bsize);
+    const free = disk ? Math.floor((disk.bavail * disk.bsize) / bsize) : 2 ** 32;
+    return { bsize, frsize: bsize, blocks: used + free, bfree: free, bavail: free, files: count + 2 ** 32, ffree: 2 ** 32, namemax: 255 };
+  }
+
+  // ---- files ----
+
+  /** Opens (and with O_CREAT creates) a file; returns a handle for read/write/release. */
+  open(target: Target, flags = 0, mode = 0o644): number {
+    let ino: number;
+    if ((flags & O_CREAT) && typeof target !== 'number') {
+      const slot = this.slot(target, 'open');
+      if (slot.entry) {
+        if (flags & O_EXCL) throw new FsError('EEXIST', 'open', pathText(target));
+        ino = this.resolve(target, !(flags & O_NOFOLLOW), 'open');
+      } else {
+        ino = this.makeNode(slot, 'file', mode, 0, new Uint8Array(0), 'open', target);
+      }
+    } else {
+      ino = this.resolve(target, !(flags & O_NOFOLLOW), 'open');
+    }
+    const node = this.reader.node(ino)!;
+    const shown = typeof target === 'number' ? undefined : pathText(target);
+    if (node.type === 'symlink') throw new FsError('ELOOP', 'open', shown);
+    const writing = (flags & ACCESS_MODE) === O_WRONLY || (flags & ACCESS_MODE) === O_RDWR;
+    if (node.type === 'dir' && writing) throw new FsError('EISDIR', 'open', shown);
+    if (node.type !== 'dir' && (flags & O_DIRECTORY)) throw new FsError('ENOTDIR', 'open', shown);
+    const buffer = writing ? this.bufferFor(ino) : null;
+    if (buffer && (flags & O_TRUNC)) buffer.truncate(0);
+    const fh = this.state.nextFh++;
+    this.state.handles.set(fh, { ino, flags, buffer });
+    return fh;
+  }
+
+  private bufferFor(ino: number): WriteBuffer {
+    const store = this.writable('open');
+    let buffer = this.state.buffers.get(ino);
+    if (!buffer) {
+      if (this.reader.node(ino)!.type !== 'file') throw new FsError('EINVAL', 'open', undefined, 'not a regular file');
+      const content = this.reader.content(ino);
+      const base = content ? { ref: store.log.globalRef(content.op), size: content.size, manifest: content.manifest } : null;
+      buffer = new WriteBuffer(ino, base, this.chunks, this.actor);
+      this.state.buffers.set(ino, buffer);
+    }
+    buffer.handles++;
+    return buffer;
+  }
+
+  private handle(fh: number, syscall: string): Handle {
+    const handle = this.state.handles.get(fh);
+    if (!handle) throw new FsError('EBADF', syscall, undefined, `no handle ${fh}`);
+    return handle;
+  }
+
+  /** The inode a handle is open on (it stays valid after the file is unlinked). */
+  handleIno(fh: number): number {
+    return this.handle(fh, 'fstat').ino;
+  }
+
+  read(fh: number, offset: number, length: number): Uint8Array {
+    const { ino, flags } = this.handle(fh, 'read');
+    if ((flags & ACCESS_MODE) === O_WRONLY) throw new FsError('EBADF', 'read', undefined, 'handle is write-only');
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new FsError('EINVAL', 'read');
+    if (this.reader.node(ino)?.type === 'dir') throw new FsError('EISDIR', 'read');
+    const buffer = this.state.buffers.get(ino);
+    return buffer ? buffer.read(offset, length) : this.reader.read(ino, offset, length, this.chunks);
+  }
+
+  write(fh: number, data: Uint8Array, offset: number): number {
+    const { buffer, flags } = this.handle(fh, 'write');
+    if (!buffer) throw new FsError('EBADF', 'write', undefined, 'handle is read-only');
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', 'write');
+    const at = flags & O_APPEND ? buffer.size : offset;
+    if (at + data.length > Number.MAX_SAFE_INTEGER) throw new FsError('EFBIG', 'write');
+    buffer.actor = this.actor;
+    buffer.write(at, data);
+    return data.length;
+  }
+
+  ftruncate(fh: number, size: number): void {
+    const { buffer } = this.handle(fh, 'ftruncate');
+    if (!buffer) throw new FsError('EINVAL', 'ftruncate', undefined, 'handle is not open for writing');
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'ftruncate');
+    buffer.actor = this.actor;
+    buffer.truncate(size);
+  }
+
+  fstat(fh: number): Attr {
+    return this.attrOf(this.handle(fh, 'fstat').ino, 'fstat');
+  }
+
+  /** Commits the handle's buffer (one setContent op) if it changed; the handle stays open. */
+  fsync(fh: number): void {
+    const { buffer } = this.handle(fh, 'fsync');
+    if (buffer) this.flushBuffer(buffer);
+  }
+
+  /** Closes a handle; the last handle on an inode commits its buffer. */
+  release(fh: number): void {
+    const handle = this.handle(fh, 'release');
+    this.state.handles.delete(fh);
+    const buffer = handle.buffer;
+    if (!buffer || --buffer.handles > 0) return;
+    this.state.buffers.delete(buffer.ino);
+    try {
+      this.flushBuffer(buffer);
+    } finally {
+      buffer.discard();
+    }
+  }
+
+  private flushBuffer(buffer: WriteBuffer): void {
+    if (!buffer.changed) return;
+    const store = this.writable('fsync');
+    store.transaction(() => {
+      const node = this.ref(buffer.ino);
+      const { size, manifest } = buffer.seal();
+      const op = store.commit({ kind: 'setContent', node, size, manifest, base: buffer.baseRef ? [buffer.baseRef] : [] }, buffer.actor);
+      buffer.baseRef = `${op.origin}:${op.seq}`;
+    });
+  }
+
+  /** Open write buffers and the bytes they hold in memory (for stats). */
+  buffers(): { count: number; dirtyBytes: number } {
+    let dirtyBytes = 0;
+    for (const buffer of this.state.buffers.values()) dirtyBytes += buffer.dirtyBytes;
+    return { count: this.state.buffers.size, dirtyBytes };
+  }
+
+  readFile(target: Target): Uint8Array {
+    const fh = this.open(target, 0);
+    try {
+      return this.read(fh, 0, this.fstat(fh).size);
+    } finally {
+      this.release(fh);
+    }
+  }
+
+  /** Creates or replaces a file's content: one create op if new, one setContent op. */
+  writeFile(path: PathLike, data: Uint8Array | string, mode = 0o644): void {
+    const fh = this.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    try {
+      this.write(fh, toBytes(data), 0);
+    } finally {
+      this.release(fh);
+    }
+  }
+
+  // ---- entries ----
+
+  private makeNode(slot: Slot, type: NodeType, mode: number, rdev: number, target: Uint8Array, syscall: string, path: PathLike): number {
+    const store = this.writable(syscall);
+    if (slot.entry) throw new FsError('EEXIST', syscall, pathText(path));
+    const op = store.commit({
+      kind: 'create', parent: this.ref(slot.parent), name: slot.name, type, mode: mode & 0o7777,
+      uid: this.actor.uid ?? 0, gid: this.actor.gid ?? 0, target, rdev,
+    }, this.actor);
+    return store.log.localId(`${op.origin}:${op.seq}`);
+  }
+
+  mkdir(path: PathLike, mode = 0o755): Attr {
+    const ino = this.makeNode(this.slot(path, 'mkdir'), 'dir', mode, 0, new Uint8Array(0), 'mkdir', path);
+    return this.attrOf(ino, 'mkdir');
+  }
+
+  /** Creates a non-directory node; the type comes from the S_IFMT bits of `mode` (0 means file). */
+  mknod(path: PathLike, mode: number, rdev = 0): Attr {
+    const bits = mode & S_IFMT;
+    const type = bits === 0 ? 'file' : TYPE_OF_MODE.find(([b]) => b === bits)?.[1];
+    if (!type || type === 'dir' || type === 'symlink') throw new FsError('EINVAL', 'mknod', pathText(path), 'unsupported node type');
+    const ino = this.makeNode(this.slot(path, 'mknod'), type, mode, type === 'chardev' || type === 'blockdev' ? rdev : 0, new Uint8Array(0), 'mknod', path);
+    return this.attrOf(ino, 'mknod');
+  }
+
+  symlink(target: PathLike, path: PathLike): Attr {
+    const bytes = toBytes(target);
+    if (bytes.length === 0) throw new FsError('ENOENT', 'symlink', pathText(path), 'empty target');
+    if (bytes.includes(0)) throw new FsError('EINVAL', 'symlink', pathText(path));
+    if (bytes.length > 4096) throw new FsError('ENAMETOOLONG', 'symlink', pathText(path));
+    const ino = this.makeNode(this.slot(path, 'symlink'), 'symlink', 0o777, 0, bytes, 'symlink', path);
+    return this.attrOf(ino, 'symlink');
+  }
+
+  link(existing: Target, path: PathLike): Attr {
+    const ino = this.resolve(existing, false, 'link');
+    if (this.reader.node(ino)!.type === 'dir') throw new FsError('EPERM', 'link', pathText(path), 'hard link to a directory');
+    const slot = this.slot(path, 'link');
+    if (slot.entry) throw new FsError('EEXIST', 'link', pathText(path));
+    this.commit({ kind: 'link', parent: this.ref(slot.parent), name: slot.name, node: this.ref(ino) }, 'link', path);
+    return this.attrOf(ino, 'link');
+  }
+
+  unlink(path: PathLike): void {
+    const slot = this.slot(path, 'unlink');
+    if (!slot.entry) throw new FsError('ENOENT', 'unlink', pathText(path));
+    if (slot.entry.dir) throw new FsError('EISDIR', 'unlink', pathText(path));
+    this.commit({ kind: 'unlink', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'unlink', path);
+  }
+
+  rmdir(path: PathLike): void {
+    const slot = this.slot(path, 'rmdir');
+    if (!slot.entry) throw new FsError('ENOENT', 'rmdir', pathText(path));
+    if (!slot.entry.dir) throw new FsError('ENOTDIR', 'rmdir', pathText(path));
+    if (!this.reader.isEmpty(slot.entry.node)) throw new FsError('ENOTEMPTY', 'rmdir', pathText(path));
+    this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'rmdir', path);
+  }
+
+  /** rename(2) with renameat2 flags RENAME_NOREPLACE and RENAME_EXCHANGE. */
+  rename(from: PathLike, to: PathLike, flags = 0): void {
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) || flags === (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+      throw new FsError('EINVAL', 'rename', pathText(from), `flags ${flags}`);
+    }
+    const source = this.slot(from, 'rename');
+    const dest = this.slot(to, 'rename');
+    const entry = source.entry;
+    if (!entry) throw new FsError('ENOENT', 'rename', pathText(from));
+    const other = dest.entry;
+    const tree = this.store ? this.store.projector.tree : null;
+    const inside = (node: number, dir: number) => tree?.within(node, dir) ?? false;
+    const body = {
+      kind: 'move' as const, entry: this.ref(entry.id), node: this.ref(entry.node), from: this.ref(source.parent),
+      parent: this.ref(dest.parent), name: dest.name, other: other ? this.ref(other.id) : null,
+      otherNode: other ? this.ref(other.node) : null, exchange: flags === RENAME_EXCHANGE,
+    };
+    if (flags === RENAME_EXCHANGE) {
+      if (!other) throw new FsError('ENOENT', 'rename', pathText(to));
+      if ((entry.dir && inside(dest.parent, entry.node)) || (other.dir && inside(source.parent, other.node))) {
+        throw new FsError('EINVAL', 'rename', pathText(to), 'a directory cannot move inside itself');
+      }
+      if (other.id !== entry.id) this.commit(body, 'rename', from);
+      return;
+    }
+    if (other && flags === RENAME_NOREPLACE) throw new FsError('EEXIST', 'rename', pathText(to));
+    if (entry.dir && inside(dest.parent, entry.node)) throw new FsError('EINVAL', 'rename', pathText(to), 'a directory cannot move inside itself');
+    if (other) {
+      if (other.node === entry.node) return;
+      if (entry.dir && !other.dir) throw new FsError('ENOTDIR', 'rename', pathText(to));
+      if (!entry.dir && other.dir) throw new FsError('EISDIR', 'rename', pathText(to));
+      if (other.dir && !this.reader.isEmpty(other.node)) throw new FsError('ENOTEMPTY', 'rename', pathText(to));
+    }
+    this.commit(body, 'rename', from);
+  }
+
+  // ---- attributes ----
+
+  /** Changes attributes; size truncates. One setAttr op (plus a setContent for a size change). */
+  setattr(target: Target, changes: SetAttr, follow = true): Attr {
+    const ino = this.resolve(target, follow, 'setattr');
+    const shown = typeof target === 'number' ? undefined : pathText(target);
+    if (changes.size !== undefined) this.truncateIno(ino, changes.size, shown);
+    const { mode, uid, gid, atime, mtime } = changes;
+    if ([mode, uid, gid, atime, mtime].some((v) => v !== undefined)) {
+      for (const value of [mode, uid, gid]) if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw new FsError('EINVAL', 'setattr', shown);
+      for (const time of [atime, mtime]) {
+        if (time !== undefined && (!Array.isArray(time) || !Number.isSafeInteger(time[0]) || !Number.isInteger(time[1]) || time[1] < 0 || time[1] >= 1e9)) {
+          throw new FsError('EINVAL', 'setattr', shown, 'time must be [sec, nsec]');
+        }
+      }
+      this.commit({
+        kind: 'setAttr', node: this.ref(ino), mode: mode === undefined ? null : mode & 0o7777, uid: uid ?? null,
+        gid: gid ?? null, atime: atime ?? null, mtime: mtime ?? null,
+      }, 'setattr', shown);
+    }
+    return this.attrOf(ino, 'setattr');
+  }
+
+  private truncateIno(ino: number, size: number, shown: string | undefined): void {
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'truncate', shown);
+    const type = this.reader.node(ino)!.type;
+    if (type === 'dir') throw new FsError('EISDIR', 'truncate', shown);
+    if (type !== 'file') throw new FsError('EINVAL', 'truncate', shown);
+    const open = this.state.buffers.get(ino);
+    const buffer = open ?? this.bufferFor(ino);
+    if (!open) buffer.handles--;
+    buffer.actor = this.actor;
+    buffer.truncate(size);
+    try {
+      this.flushBuffer(buffer);
+    } finally {
+      if (!open) {
+        buffer.discard();
+        this.state.buffers.delete(ino);
+      }
+    }
+  }
+
+  chmod(target: Target, mode: number): Attr {
+    return this.setattr(target, { mode });
+  }
+
+  /** chown; -1 (or undefined) leaves an id unchanged. */
+  chown(target: Target, uid: number | undefined, gid: number | undefined, follow = true): Attr {
+    return this.setattr(target, { uid: uid === -1 ? undefined : uid, gid: gid === -1 ? undefined : gid }, follow);
+  }
+
+  utimens(target: Target, atime: Timespec | undefined, mtime: Timespec | undefined, follow = true): Attr {
+    return this.setattr(target, { atime, mtime }, follow);
+  }
+
+  truncate(target: Target, size: number): void {
+    this.setattr(target, { size });
+  }
+
+  setxattr(target: Target, name: PathLike, value: Uint8Array, flags = 0): void {
+    const ino = this.resolve(target, true, 'setxattr');
+    const key = toBytes(name);
+    if (key.length === 0 || key.length > XATTR_NAME_BYTES_MAX) throw new FsError('ERANGE', 'setxattr', pathText(name));
+    if (value.length > XATTR_VALUE_BYTES_MAX) throw new FsError('E2BIG', 'setxattr', pathText(name));
+    const exists = this.reader.xattr(ino, key) !== null;
+    if ((flags & XATTR_CREATE) && exists) throw new FsError('EEXIST', 'setxattr', pathText(name));
+    if ((flags & XATTR_REPLACE) && !exists) throw new FsError('ENODATA', 'setxattr', pathText(name));
+    this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value }, 'setxattr');
+  }
+
+  removexattr(target: Target, name: PathLike): void {
+    const ino = this.resolve(target, true, 'removexattr');
+    const key = toBytes(name);
+    if (this.reader.xattr(ino, key) === null) throw new FsError('ENODATA', 'removexattr', pathText(name));
+    this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value: null }, 'removexattr');
+  }
+}

@@ -1,0 +1,142 @@
+// Applies ops to the projection tables. Register ops commute (last writer wins per field);
+// tree ops must take effect in timestamp order, so an op that sorts before tree ops already
+// applied undoes them, applies, and redoes them (undo-do-redo). The result always equals a
+// replay of the whole log in timestamp order, which rebuild() does literally.
+import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type SqlStatement, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
+import { Registers } from './registers.ts';
+import { clearProjections, createProjectionSchema } from './schema.ts';
+import { decodeUndo, encodeUndo, Tree, type Undo } from './tree.ts';
+
+export class Projector {
+  readonly sql: SqlAdapter;
+  readonly log: LogStore;
+  readonly tree: Tree;
+  readonly registers: Registers;
+  private readonly stmt: {
+    later: SqlStatement<{ ts: Ts; op: number; undo: Uint8Array }>; dropLater: SqlStatement; record: SqlStatement;
+  };
+
+  /** `sql` holds the projection tables; `log` supplies ids and ops (they may differ for verify). */
+  constructor(sql: SqlAdapter, log: LogStore) {
+    this.sql = sql;
+    this.log = log;
+    createProjectionSchema(sql);
+    this.tree = new Tree(sql);
+    this.registers = new Registers(sql);
+    this.stmt = {
+      later: sql.prepare('SELECT ts, op, undo FROM tree_ops WHERE ts > ? ORDER BY ts DESC'),
+      dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts > ?'),
+      record: sql.prepare('INSERT INTO tree_ops (ts, op, undo) VALUES (?, ?, ?)'),
+    };
+  }
+
+  /** Applies ops new to this projection, sorted by ts; any of them may sort before applied ones. */
+  ingest(ops: readonly StoredOp[]): void {
+    if (ops.length === 0) return;
+    for (let i = 1; i < ops.length; i++) assert(ops[i - 1]!.op.ts < ops[i]!.op.ts, 'ingest needs ops sorted by ts');
+    const first = ops[0]!.op.ts;
+    const undone = this.stmt.later.all(first);
+    for (const row of undone) this.tree.undo(decodeUndo(row.undo));
+    if (undone.length > 0) this.stmt.dropLater.run(first);
+    for (const { op, id } of ops) this.applyRegisters(op, id);
+    const redo = [...ops.filter(({ op }) => isTreeOp(op)), ...undone.map((row) => this.log.get(row.op)!)];
+    redo.sort((a, b) => (a.op.ts < b.op.ts ? -1 : 1));
+    for (const { op, id } of redo) this.applyTree(op, id);
+  }
+
+  /** Drops the projections and replays the whole log in timestamp order. */
+  rebuild(onProgress?: (done: number) => void): void {
+    this.sql.transaction(() => {
+      clearProjections(this.sql);
+      let done = 0;
+      for (const { op, id } of this.log.scan()) {
+        this.applyRegisters(op, id);
+        if (isTreeOp(op)) this.applyTree(op, id);
+        if (++done % 65536 === 0) onProgress?.(done);
+      }
+      onProgress?.(done);
+    });
+  }
+
+  private applyRegisters(op: Op, id: number): void {
+    const local = (ref: string) => this.log.localId(ref);
+    const r = this.registers;
+    switch (op.kind) {
+      case 'create':
+        r.create(id, op, op.ts);
+        r.touch(local(op.parent), op.ts, true);
+        return;
+      case 'link':
+        r.touch(local(op.node), op.ts, false);
+        r.touch(local(op.parent), op.ts, true);
+        return;
+      case 'move':
+        r.touch(local(op.node), op.ts, false);
+        r.touch(local(op.from), op.ts, true);
+        if (op.parent !== op.from) r.touch(local(op.parent), op.ts, true);
+        if (op.otherNode) r.touch(local(op.otherNode), op.ts, false);
+        return;
+      case 'unlink':
+      case 'rmdir':
+        r.touch(local(op.node), op.ts, false);
+        r.touch(local(op.parent), op.ts, true);
+        return;
+      case 'setContent':
+        r.setContent(local(op.node), id, op.size, op.manifest, op.ts);
+        return;
+      case 'setAttr':
+        r.setAttr(local(op.node), op, op.ts);
+        return;
+      case 'setXattr':
+        r.setXattr(local(op.node), op.name, op.value, op.ts);
+        return;
+    }
+  }
+
+  private applyTree(op: Op, id: number): void {
+    const undo: Undo = [];
+    const t = this.tree;
+    const local = (ref: string) => this.log.localId(ref);
+    switch (op.kind) {
+      case 'create':
+        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: id, dir: op.type === 'dir' ? 1 : 0, ts: op.ts });
+        break;
+      case 'link':
+        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), dir: 0, ts: op.ts });
+        break;
+      case 'move':
+        this.move(undo, op, local(op.entry), local(op.parent), op.other === null ? null : local(op.other));
+        break;
+      case 'unlink':
+      case 'rmdir': {
+        const entry = t.entry(local(op.entry));
+        if (entry && entry.parent !== TRASH_ID) t.place(undo, entry, TRASH_ID, entry.name, op.ts);
+        break;
+      }
+      default:
+        assert(false, `${op.kind} is not a tree op`);
+    }
+    this.stmt.record.run(op.ts, id, encodeUndo(undo));
+  }
+
+  /** A move that would put a directory inside itself is skipped (it stays in the log). */
+  private move(undo: Undo, op: Op & { kind: 'move' }, entryId: number, parent: number, otherId: number | null): void {
+    const t = this.tree;
+    const entry = t.entry(entryId);
+    if (!entry || !t.isDir(parent)) return;
+    const other = otherId === null ? undefined : t.entry(otherId);
+    if (op.exchange) {
+      if (!other || other.id === entry.id) return;
+      if ((entry.dir && t.within(other.parent, entry.node)) || (other.dir && t.within(entry.parent, other.node))) return;
+      const [entryParent, entryName] = [entry.parent, entry.name];
+      t.place(undo, entry, other.parent, other.name, op.ts);
+      t.place(undo, t.entry(other.id)!, entryParent, entryName, op.ts);
+      return;
+    }
+    if (entry.dir && t.within(parent, entry.node)) return;
+    if (other && other.id !== entry.id && other.parent === parent && Buffer.compare(other.name, op.name) === 0) {
+      t.place(undo, other, TRASH_ID, other.name, op.ts);
+    }
+    t.place(undo, t.entry(entryId)!, parent, op.name, op.ts);
+  }
+}

@@ -1,0 +1,169 @@
+// Read queries over the projection tables: lookup, getattr, readdir, readlink, read a range.
+// The live tree and every history view answer through this one class.
+import {
+  assert, CHUNK_BYTES, manifestAt, ROOT_ID, TRASH_ID, tsMs,
+  type ChunkStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
+} from '../log/index.ts';
+import type { NodeRow } from './registers.ts';
+import type { EntryRow } from './tree.ts';
+
+export const TYPE_BITS: Record<NodeType, number> = {
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  fifo: 0o010000,
+  socket: 0o140000,
+  chardev: 0o020000,
+  blockdev: 0o060000,
+};
+
+export interface Attr {
+  ino: number;
+  type: NodeType;
+  /** type bits | permission bits, as st_mode */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blocks: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  birthtime: Timespec;
+}
+
+export interface DirEntry {
+  name: Uint8Array;
+  ino: number;
+  type: NodeType;
+}
+
+export interface ContentRow {
+  op: number;
+  ts: Ts;
+  size: number;
+  manifest: Uint8Array;
+}
+
+const DIR_SIZE = 4096;
+
+const msTimespec = (ms: number): Timespec => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0]);
+
+export class Reader {
+  private readonly stmt: {
+    node: SqlStatement<NodeRow>; lookup: SqlStatement<EntryRow>; entry: SqlStatement<EntryRow>;
+    readdir: SqlStatement<{ name: Uint8Array; node: number; type: NodeType }>; child: SqlStatement<{ one: number }>;
+    content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>;
+    xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
+  };
+
+  constructor(sql: SqlAdapter) {
+    this.stmt = {
+      node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
+      lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC LIMIT 1'),
+      entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
+      readdir: sql.prepare(`SELECT e.name, e.node, n.type FROM entries e JOIN nodes n ON n.id = e.node
+        WHERE e.parent = ? ORDER BY e.name LIMIT ? OFFSET ?`),
+      child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
+      content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
+      entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),
+      xattr: sql.prepare('SELECT value FROM xattrs WHERE node = ? AND name = ?'),
+      xattrs: sql.prepare('SELECT name FROM xattrs WHERE node = ? AND value IS NOT NULL ORDER BY name'),
+    };
+  }
+
+  node(ino: number): NodeRow | undefined {
+    const row = this.stmt.node.get(ino);
+    return row && row.type !== null ? row : undefined;
+  }
+
+  /** The entry named `name` in `parent`; among duplicates the most recently placed wins. */
+  lookup(parent: number, name: Uint8Array): EntryRow | undefined {
+    return this.stmt.lookup.get(parent, name);
+  }
+
+  entry(id: number): EntryRow | undefined {
+    return this.stmt.entry.get(id);
+  }
+
+  /** Live (not trashed) entries that point at a node, oldest first. */
+  entriesOf(node: number): EntryRow[] {
+    return this.stmt.entriesOf.all(node, TRASH_ID);
+  }
+
+  attr(ino: number, row = this.node(ino)): Attr | undefined {
+    if (!row) return undefined;
+    const type = row.type as NodeType;
+    const size = type === 'dir' ? DIR_SIZE : type === 'symlink' ? row.target!.length : type === 'file' ? this.content(ino)?.size ?? 0 : 0;
+    const nlink = type === 'dir' ? (row.links > 0 || ino === ROOT_ID ? 2 + row.subdirs : 0) : row.links;
+    return {
+      ino,
+      type,
+      mode: TYPE_BITS[type] | (row.mode ?? 0),
+      nlink,
+      uid: row.uid ?? 0,
+      gid: row.gid ?? 0,
+      rdev: row.rdev ?? 0,
+      size,
+      blocks: Math.ceil(size / 512),
+      atime: [row.atime_s ?? 0, row.atime_ns ?? 0],
+      mtime: [row.mtime_s ?? 0, row.mtime_ns ?? 0],
+      ctime: tsSpec(row.ctime_ts),
+      birthtime: tsSpec(row.born_ts),
+    };
+  }
+
+  readdir(parent: number, offset = 0, limit = -1): DirEntry[] {
+    return this.stmt.readdir.all(parent, limit, offset).map((row) => ({ name: row.name, ino: row.node, type: row.type }));
+  }
+
+  isEmpty(dir: number): boolean {
+    return this.stmt.child.get(dir) === undefined;
+  }
+
+  content(ino: number): ContentRow | undefined {
+    return this.stmt.content.get(ino);
+  }
+
+  xattr(ino: number, name: Uint8Array): Uint8Array | null {
+    return this.stmt.xattr.get(ino, name)?.value ?? null;
+  }
+
+  xattrNames(ino: number): Uint8Array[] {
+    return this.stmt.xattrs.all(ino).map((row) => row.name);
+  }
+
+  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size. */
+  read(ino: number, offset: number, length: number, chunks: ChunkStore): Uint8Array {
+    const content = this.content(ino);
+    return content ? readManifest(content.size, offset, length, (i) => chunks.get(manifestAt(content.manifest, i).hash)) : new Uint8Array(0);
+  }
+
+  /** The directory an entry-less walk up from `ino` reaches: a directory's own entry's parent. */
+  parentOf(dir: number): number {
+    if (dir === ROOT_ID) return ROOT_ID;
+    const entry = this.entry(dir);
+    assert(entry, `directory ${dir} has no entry`);
+    return entry.parent;
+  }
+}
+
+/** Reads a range out of fixed-size chunks; `chunk(i)` supplies chunk i's bytes. */
+export function readManifest(size: number, offset: number, length: number, chunk: (index: number) => Uint8Array): Uint8Array {
+  const end = Math.min(size, offset + length);
+  if (offset >= end) return new Uint8Array(0);
+  const out = new Uint8Array(end - offset);
+  for (let at = offset; at < end;) {
+    const index = Math.floor(at / CHUNK_BYTES);
+    const within = at - index * CHUNK_BYTES;
+    const data = chunk(index);
+    const n = Math.min(end - at, data.length - within);
+    assert(n > 0, `chunk ${index} too short for offset ${at}`);
+    out.set(data.subarray(within, within + n), at - offset);
+    at += n;
+  }
+  return out;
+}

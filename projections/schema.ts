@@ -1,0 +1,57 @@
+// Projection tables: derived state, dropped and rebuilt from the log at will. Local ids are
+// packed (origin number, seq) of the op that created the node or entry; see log/ids.ts.
+import { ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
+
+/** Each projection table with its key order (for canonical hashing). */
+export const PROJECTION_TABLES = { nodes: 'id', entries: 'id', content: 'node', xattrs: 'node, name', tree_ops: 'ts' } as const;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS nodes (
+  id INTEGER PRIMARY KEY,
+  type TEXT,              -- NULL until the create op is applied (a register op may come first)
+  target BLOB, rdev INTEGER, born_ts TEXT,
+  mode INTEGER, mode_ts TEXT,
+  uid INTEGER, uid_ts TEXT,
+  gid INTEGER, gid_ts TEXT,
+  atime_s INTEGER, atime_ns INTEGER, atime_ts TEXT,
+  mtime_s INTEGER, mtime_ns INTEGER, mtime_ts TEXT,
+  ctime_ts TEXT,          -- ctime is the wall time of the newest op that touched the node
+  links INTEGER NOT NULL DEFAULT 0,    -- entries pointing here whose parent is not the trash
+  subdirs INTEGER NOT NULL DEFAULT 0   -- directory entries directly under this node
+);
+CREATE TABLE IF NOT EXISTS entries (
+  id INTEGER PRIMARY KEY,
+  parent INTEGER NOT NULL,
+  name BLOB NOT NULL,
+  node INTEGER NOT NULL,
+  dir INTEGER NOT NULL,
+  ts TEXT NOT NULL        -- timestamp of the op that put the entry where it is
+);
+CREATE INDEX IF NOT EXISTS entries_by_name ON entries (parent, name);
+CREATE INDEX IF NOT EXISTS entries_by_node ON entries (node);
+CREATE TABLE IF NOT EXISTS content (
+  node INTEGER PRIMARY KEY, op INTEGER NOT NULL, ts TEXT NOT NULL, size INTEGER NOT NULL, manifest BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS xattrs (
+  node INTEGER NOT NULL, name BLOB NOT NULL, value BLOB, ts TEXT NOT NULL, PRIMARY KEY (node, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tree_ops (ts TEXT PRIMARY KEY, op INTEGER NOT NULL, undo BLOB NOT NULL) WITHOUT ROWID;
+`;
+
+/** The root and the trash exist before any op: timestamps '' sort before every real one. */
+const ROOTS = `
+INSERT OR IGNORE INTO nodes (id, type, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
+  atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts)
+VALUES (${ROOT_ID}, 'dir', x'', 0, '', ${0o755}, '', 0, '', 0, '', 0, 0, '', 0, 0, '', ''),
+       (${TRASH_ID}, 'dir', x'', 0, '', ${0o700}, '', 0, '', 0, '', 0, 0, '', 0, 0, '', '');
+`;
+
+export function createProjectionSchema(sql: SqlAdapter): void {
+  sql.exec(SCHEMA);
+  sql.exec(ROOTS);
+}
+
+export function clearProjections(sql: SqlAdapter): void {
+  for (const table of Object.keys(PROJECTION_TABLES)) sql.exec(`DELETE FROM ${table}`);
+  sql.exec(ROOTS);
+}

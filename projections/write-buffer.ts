@@ -1,0 +1,154 @@
+// A per-inode write buffer: the open file's content as committed content plus the chunks
+// changed since. Handles on one inode share it; reads and getattr see it; committing seals it
+// into one manifest (storing only chunks that changed). Dirty chunks beyond a byte budget are
+// spilled to the chunk store (pinned until committed) so a large file never sits in RAM.
+import {
+  assert, CHUNK_BYTES, EMPTY_MANIFEST, manifestAt, manifestCount, packManifest, WRITE_BUFFER_BYTES_MAX,
+  type Actor, type ChunkRef, type ChunkStore, type Ref,
+} from '../log/index.ts';
+import { readManifest } from './reader.ts';
+
+export class WriteBuffer {
+  readonly ino: number;
+  /** the setContent op this buffer's content is based on, or null for a never-written file */
+  baseRef: Ref | null;
+  size: number;
+  changed = false;
+  handles = 0;
+  /** the last writer, recorded as the actor of the commit */
+  actor: Actor;
+  private base: Uint8Array;
+  /** base chunks at index >= this were cut off by a truncate and read as zeros */
+  private baseCount: number;
+  private readonly dirty = new Map<number, Uint8Array>();
+  private readonly spilled = new Map<number, ChunkRef>();
+  private readonly chunks: ChunkStore;
+  private readonly budgetBytes: number;
+
+  constructor(ino: number, base: { ref: Ref; size: number; manifest: Uint8Array } | null, chunks: ChunkStore, actor: Actor, budgetBytes = WRITE_BUFFER_BYTES_MAX) {
+    this.ino = ino;
+    this.baseRef = base?.ref ?? null;
+    this.size = base?.size ?? 0;
+    this.base = base?.manifest ?? EMPTY_MANIFEST;
+    this.baseCount = manifestCount(this.base);
+    this.chunks = chunks;
+    this.actor = actor;
+    this.budgetBytes = budgetBytes;
+  }
+
+  get dirtyBytes(): number {
+    return this.dirty.size * CHUNK_BYTES;
+  }
+
+  /** Chunk `index` as at least its current length in bytes (zeros where nothing was written). */
+  private chunk(index: number): Uint8Array {
+    const dirty = this.dirty.get(index);
+    if (dirty) return dirty;
+    const spilled = this.spilled.get(index);
+    if (spilled) return this.chunks.get(spilled.hash);
+    const want = Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES);
+    if (index < this.baseCount) {
+      const data = this.chunks.get(manifestAt(this.base, index).hash);
+      if (data.length >= want) return data;
+      const padded = new Uint8Array(CHUNK_BYTES);
+      padded.set(data);
+      return padded;
+    }
+    return new Uint8Array(CHUNK_BYTES);
+  }
+
+  private writable(index: number): Uint8Array {
+    let data = this.dirty.get(index);
+    if (data) return data;
+    data = new Uint8Array(CHUNK_BYTES);
+    if (index * CHUNK_BYTES < this.size) data.set(this.chunk(index).subarray(0, CHUNK_BYTES));
+    const spilled = this.spilled.get(index);
+    if (spilled) {
+      this.spilled.delete(index);
+      this.chunks.unpin(spilled.hash);
+    }
+    this.dirty.set(index, data);
+    return data;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    return readManifest(this.size, offset, length, (index) => this.chunk(index));
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    for (let at = 0; at < data.length;) {
+      const index = Math.floor((offset + at) / CHUNK_BYTES);
+      const within = offset + at - index * CHUNK_BYTES;
+      const n = Math.min(data.length - at, CHUNK_BYTES - within);
+      this.writable(index).set(data.subarray(at, at + n), within);
+      at += n;
+    }
+    this.size = Math.max(this.size, offset + data.length);
+    this.changed = true;
+    if (this.dirtyBytes > this.budgetBytes) this.spill();
+  }
+
+  truncate(size: number): void {
+    if (size < this.size) {
+      const keep = Math.ceil(size / CHUNK_BYTES);
+      for (const index of [...this.dirty.keys()]) if (index >= keep) this.dirty.delete(index);
+      for (const [index, ref] of [...this.spilled]) {
+        if (index < keep) continue;
+        this.spilled.delete(index);
+        this.chunks.unpin(ref.hash);
+      }
+      const within = size % CHUNK_BYTES;
+      if (within !== 0) this.writable(keep - 1).fill(0, within);
+      this.baseCount = Math.min(this.baseCount, keep);
+    }
+    this.size = size;
+    this.changed = true;
+  }
+
+  /** Moves full dirty chunks to the chunk store; they stay pinned until the next seal. */
+  private spill(): void {
+    for (const [index, data] of this.dirty) {
+      if ((index + 1) * CHUNK_BYTES > this.size) continue;
+      const hash = this.chunks.put(data);
+      this.chunks.pin(hash);
+      this.spilled.set(index, { hash, size: CHUNK_BYTES });
+      this.dirty.delete(index);
+    }
+  }
+
+  /** Stores changed chunks and returns the new manifest; the buffer is then clean over it. */
+  seal(): { size: number; manifest: Uint8Array } {
+    const count = Math.ceil(this.size / CHUNK_BYTES);
+    const refs: ChunkRef[] = [];
+    for (let index = 0; index < count; index++) {
+      const length = Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES);
+      const spilled = this.spilled.get(index);
+      if (spilled) {
+        assert(spilled.size === length, `spilled chunk ${index} is not full`);
+        refs.push(spilled);
+        continue;
+      }
+      if (!this.dirty.has(index) && index < this.baseCount) {
+        const ref = manifestAt(this.base, index);
+        if (ref.size === length) {
+          refs.push(ref);
+          continue;
+        }
+      }
+      refs.push({ hash: this.chunks.put(this.chunk(index).subarray(0, length)), size: length });
+    }
+    const manifest = packManifest(refs);
+    this.discard();
+    this.base = manifest;
+    this.baseCount = count;
+    this.changed = false;
+    return { size: this.size, manifest };
+  }
+
+  /** Drops dirty state and releases pins (after a seal, or when abandoning the buffer). */
+  discard(): void {
+    this.dirty.clear();
+    for (const ref of this.spilled.values()) this.chunks.unpin(ref.hash);
+    this.spilled.clear();
+  }
+}
