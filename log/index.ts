@@ -11,3 +11,4 @@ export type { SqlAdapter, SqlStatement, SqlValue, SqlRow } from './sql.ts';
 export { NodeSqlite, openSqlite } from './sqlite-node.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';
+export { BulkWriter } from './bulk.ts';

@@ -34,22 +34,26 @@ export interface StoredOp {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS origins (num INTEGER PRIMARY KEY, origin TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS ops (id INTEGER PRIMARY KEY, ts TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ops (ts TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, bytes BLOB NOT NULL) WITHOUT ROWID;
 `;
 
 type OpRow = { id: number; bytes: Uint8Array };
+
+const ID_CACHE_MAX = 65536;
 
 export class LogStore {
   private readonly nums = new Map<string, number>();
   private readonly origins = new Map<number, string>();
   /** max seq held per origin number */
   private readonly seqs = new Map<number, number>();
+  /** ref -> packed id; refs to hot directories repeat in almost every op */
+  private readonly ids = new Map<Ref, number>();
   private fingerprintBytes = new Uint8Array(HASH_BYTES);
   private dirty = false;
   private readonly stmt: {
     insertOrigin: SqlStatement; insertOp: SqlStatement; getOp: SqlStatement<OpRow>; setMeta: SqlStatement;
     getMeta: SqlStatement<{ value: unknown }>; maxSeq: SqlStatement<{ id: number | null }>;
-    afterTs: SqlStatement<OpRow & { ts: Ts }>; originAfter: SqlStatement<OpRow & { ts: Ts }>;
+    afterTs: SqlStatement; originAfter: SqlStatement<OpRow & { ts: Ts }>;
     count: SqlStatement<{ n: number }>; maxTs: SqlStatement<{ ts: Ts | null }>;
   };
 
@@ -65,7 +69,7 @@ export class LogStore {
       setMeta: sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: sql.prepare('SELECT value FROM meta WHERE key = ?'),
       maxSeq: sql.prepare('SELECT max(id) AS id FROM ops WHERE id BETWEEN ? AND ?'),
-      afterTs: sql.prepare('SELECT id, ts, bytes FROM ops WHERE ts > ? ORDER BY ts LIMIT ?'),
+      afterTs: sql.prepare('SELECT id, bytes, ts FROM ops WHERE ts > ? ORDER BY ts LIMIT ?'),
       originAfter: sql.prepare('SELECT id, ts, bytes FROM ops WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
       count: sql.prepare('SELECT count(*) AS n FROM ops'),
       maxTs: sql.prepare('SELECT max(ts) AS ts FROM ops'),
@@ -77,6 +81,7 @@ export class LogStore {
   reload(): void {
     this.nums.clear();
     this.origins.clear();
+    this.ids.clear();
     this.seqs.clear();
     for (const row of this.sql.prepare<{ num: number; origin: string }>('SELECT num, origin FROM origins').all()) {
       this.nums.set(row.origin, row.num);
@@ -97,21 +102,11 @@ export class LogStore {
     this.stmt.setMeta.run(key, value);
   }
 
-  /** Runs fn in one transaction; the fingerprint is written once at the end. */
-  transaction<T>(fn: () => T): T {
-    try {
-      return this.sql.transaction(() => {
-        const result = fn();
-        if (this.dirty) {
-          this.setMeta('fingerprint', this.fingerprintBytes);
-          this.dirty = false;
-        }
-        return result;
-      });
-    } catch (error) {
-      this.reload();
-      throw error;
-    }
+  /** Writes the fingerprint once per transaction, before it commits. */
+  flushMeta(): void {
+    if (!this.dirty) return;
+    this.setMeta('fingerprint', this.fingerprintBytes);
+    this.dirty = false;
   }
 
   /** The local number of an origin, assigned on first sight. */
@@ -129,10 +124,16 @@ export class LogStore {
   }
 
   localId(ref: Ref): number {
-    if (ref === ROOT_REF) return ROOT_ID;
-    if (ref === TRASH_REF) return TRASH_ID;
-    const { origin, seq } = parseRef(ref);
-    return packId(this.originNum(origin), seq);
+    let id = this.ids.get(ref);
+    if (id === undefined) {
+      if (ref === ROOT_REF) return ROOT_ID;
+      if (ref === TRASH_REF) return TRASH_ID;
+      const { origin, seq } = parseRef(ref);
+      id = packId(this.originNum(origin), seq);
+      if (this.ids.size >= ID_CACHE_MAX) this.ids.clear();
+      this.ids.set(ref, id);
+    }
+    return id;
   }
 
   globalRef(id: number): Ref {
@@ -168,17 +169,17 @@ export class LogStore {
 
   get(id: number): StoredOp | undefined {
     const row = this.stmt.getOp.get(id);
-    return row && { id: row.id, bytes: row.bytes, op: decodeOp(row.bytes) };
+    return row && { id: row.id, bytes: row.bytes, op: decodeOp(row.bytes, true) };
   }
 
   /** All ops in timestamp order, optionally only those after `afterTs`, read in pages. */
   *scan(afterTs: Ts = '', pageCount = 4096): Generator<StoredOp> {
     let last = afterTs;
     for (;;) {
-      const rows = this.stmt.afterTs.all(last, pageCount);
-      for (const row of rows) yield { id: row.id, bytes: row.bytes, op: decodeOp(row.bytes) };
+      const rows = this.stmt.afterTs.values(last, pageCount) as Array<[number, Uint8Array, Ts]>;
+      for (const [id, bytes] of rows) yield { id, bytes, op: decodeOp(bytes, true) };
       if (rows.length < pageCount) return;
-      last = rows[rows.length - 1]!.ts;
+      last = rows[rows.length - 1]![2];
     }
   }
 
@@ -191,7 +192,7 @@ export class LogStore {
       picked.push(...this.stmt.originAfter.all(packId(num, 1) + from - 1, packId(num, SEQ_MAX), limit));
     }
     picked.sort((a, b) => (a.ts < b.ts ? -1 : 1));
-    return picked.slice(0, limit).map((row) => ({ id: row.id, bytes: row.bytes, op: decodeOp(row.bytes) }));
+    return picked.slice(0, limit).map((row) => ({ id: row.id, bytes: row.bytes, op: decodeOp(row.bytes, true) }));
   }
 
   versionVector(): VersionVector {

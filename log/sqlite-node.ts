@@ -25,7 +25,9 @@ export class NodeSqlite implements SqlAdapter {
   prepare<Row>(sql: string): SqlStatement<Row> {
     const stmt = this.db.prepare(sql);
     const reader = stmt.reader;
+    const raw = reader ? this.db.prepare(sql).raw(true) : null;
     return {
+      values: (...params: SqlValue[]) => (raw ? raw.all(...params) : []) as SqlValue[][],
       run: (...params: SqlValue[]) => stmt.run(...params).changes,
       all: (...params: SqlValue[]) => (reader ? stmt.all(...params) : []) as Row[],
       get: (...params: SqlValue[]) => (reader ? stmt.get(...params) : undefined) as Row | undefined,

@@ -2,8 +2,9 @@
 // tree ops must take effect in timestamp order, so an op that sorts before tree ops already
 // applied undoes them, applies, and redoes them (undo-do-redo). The result always equals a
 // replay of the whole log in timestamp order, which rebuild() does literally.
-import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type SqlStatement, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
+import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
 import { Registers } from './registers.ts';
+import { ProjectionRows } from './rows.ts';
 import { clearProjections, createProjectionSchema } from './schema.ts';
 import { decodeUndo, encodeUndo, Tree, type Undo } from './tree.ts';
 
@@ -12,22 +13,26 @@ export class Projector {
   readonly log: LogStore;
   readonly tree: Tree;
   readonly registers: Registers;
-  private readonly stmt: {
-    later: SqlStatement<{ ts: Ts; op: number; undo: Uint8Array }>; dropLater: SqlStatement; record: SqlStatement;
-  };
+  readonly rows: ProjectionRows;
 
   /** `sql` holds the projection tables; `log` supplies ids and ops (they may differ for verify). */
   constructor(sql: SqlAdapter, log: LogStore) {
     this.sql = sql;
     this.log = log;
     createProjectionSchema(sql);
-    this.tree = new Tree(sql);
-    this.registers = new Registers(sql);
-    this.stmt = {
-      later: sql.prepare('SELECT ts, op, undo FROM tree_ops WHERE ts > ? ORDER BY ts DESC'),
-      dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts > ?'),
-      record: sql.prepare('INSERT INTO tree_ops (ts, op, undo) VALUES (?, ?, ?)'),
-    };
+    this.rows = new ProjectionRows(sql);
+    this.tree = new Tree(this.rows);
+    this.registers = new Registers(this.rows);
+  }
+
+  /** Writes cached rows; called before commit and before any SQL read of the projections. */
+  flush(): void {
+    this.rows.flush();
+  }
+
+  /** Drops cached rows after a rollback. */
+  reset(): void {
+    this.rows.reset();
   }
 
   /** Applies ops new to this projection, sorted by ts; any of them may sort before applied ones. */
@@ -35,27 +40,36 @@ export class Projector {
     if (ops.length === 0) return;
     for (let i = 1; i < ops.length; i++) assert(ops[i - 1]!.op.ts < ops[i]!.op.ts, 'ingest needs ops sorted by ts');
     const first = ops[0]!.op.ts;
-    const undone = this.stmt.later.all(first);
+    const undone = first < this.rows.lastTreeTs ? this.rows.takeTreeOpsAfter(first) : [];
     for (const row of undone) this.tree.undo(decodeUndo(row.undo));
-    if (undone.length > 0) this.stmt.dropLater.run(first);
     for (const { op, id } of ops) this.applyRegisters(op, id);
     const redo = [...ops.filter(({ op }) => isTreeOp(op)), ...undone.map((row) => this.log.get(row.op)!)];
     redo.sort((a, b) => (a.op.ts < b.op.ts ? -1 : 1));
     for (const { op, id } of redo) this.applyTree(op, id);
   }
 
-  /** Drops the projections and replays the whole log in timestamp order. */
-  rebuild(onProgress?: (done: number) => void): void {
-    this.sql.transaction(() => {
+  /** Drops the projections and replays the log in timestamp order, up to `until` if given. */
+  rebuild(options: { until?: Ts; onProgress?: (done: number) => void } = {}): number {
+    const { until, onProgress } = options;
+    return this.sql.transaction(() => {
       clearProjections(this.sql);
+      this.rows.reset(true);
       let done = 0;
-      for (const { op, id } of this.log.scan()) {
-        this.applyRegisters(op, id);
-        if (isTreeOp(op)) this.applyTree(op, id);
+      for (const stored of this.log.scan()) {
+        if (until !== undefined && stored.op.ts > until) break;
+        this.apply(stored);
         if (++done % 65536 === 0) onProgress?.(done);
       }
+      this.rows.flush();
       onProgress?.(done);
+      return done;
     });
+  }
+
+  /** Applies one op that sorts after every op applied so far (replay in timestamp order). */
+  apply({ op, id }: StoredOp): void {
+    this.applyRegisters(op, id);
+    if (isTreeOp(op)) this.applyTree(op, id);
   }
 
   private applyRegisters(op: Op, id: number): void {
@@ -116,7 +130,7 @@ export class Projector {
       default:
         assert(false, `${op.kind} is not a tree op`);
     }
-    this.stmt.record.run(op.ts, id, encodeUndo(undo));
+    this.rows.recordTreeOp(op.ts, id, encodeUndo(undo));
   }
 
   /** A move that would put a directory inside itself is skipped (it stays in the log). */

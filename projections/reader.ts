@@ -60,7 +60,11 @@ export class Reader {
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
   };
 
-  constructor(sql: SqlAdapter) {
+  private readonly beforeRead: () => void;
+
+  /** `beforeRead` flushes rows a projector holds in memory, so queries see every applied op. */
+  constructor(sql: SqlAdapter, beforeRead: () => void = () => {}) {
+    this.beforeRead = beforeRead;
     this.stmt = {
       node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC LIMIT 1'),
@@ -75,23 +79,28 @@ export class Reader {
     };
   }
 
+  private get q(): Reader['stmt'] {
+    this.beforeRead();
+    return this.stmt;
+  }
+
   node(ino: number): NodeRow | undefined {
-    const row = this.stmt.node.get(ino);
+    const row = this.q.node.get(ino);
     return row && row.type !== null ? row : undefined;
   }
 
   /** The entry named `name` in `parent`; among duplicates the most recently placed wins. */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
-    return this.stmt.lookup.get(parent, name);
+    return this.q.lookup.get(parent, name);
   }
 
   entry(id: number): EntryRow | undefined {
-    return this.stmt.entry.get(id);
+    return this.q.entry.get(id);
   }
 
   /** Live (not trashed) entries that point at a node, oldest first. */
   entriesOf(node: number): EntryRow[] {
-    return this.stmt.entriesOf.all(node, TRASH_ID);
+    return this.q.entriesOf.all(node, TRASH_ID);
   }
 
   attr(ino: number, row = this.node(ino)): Attr | undefined {
@@ -117,29 +126,43 @@ export class Reader {
   }
 
   readdir(parent: number, offset = 0, limit = -1): DirEntry[] {
-    return this.stmt.readdir.all(parent, limit, offset).map((row) => ({ name: row.name, ino: row.node, type: row.type }));
+    return this.q.readdir.all(parent, limit, offset).map((row) => ({ name: row.name, ino: row.node, type: row.type }));
   }
 
   isEmpty(dir: number): boolean {
-    return this.stmt.child.get(dir) === undefined;
+    return this.q.child.get(dir) === undefined;
   }
 
   content(ino: number): ContentRow | undefined {
-    return this.stmt.content.get(ino);
+    return this.q.content.get(ino);
   }
 
   xattr(ino: number, name: Uint8Array): Uint8Array | null {
-    return this.stmt.xattr.get(ino, name)?.value ?? null;
+    return this.q.xattr.get(ino, name)?.value ?? null;
   }
 
   xattrNames(ino: number): Uint8Array[] {
-    return this.stmt.xattrs.all(ino).map((row) => row.name);
+    return this.q.xattrs.all(ino).map((row) => row.name);
   }
 
   /** Bytes [offset, offset+length) of a file's committed content, clipped at its size. */
   read(ino: number, offset: number, length: number, chunks: ChunkStore): Uint8Array {
     const content = this.content(ino);
     return content ? readManifest(content.size, offset, length, (i) => chunks.get(manifestAt(content.manifest, i).hash)) : new Uint8Array(0);
+  }
+
+  /** A path of a node now (its oldest live entry), or null if it has none or sits in the trash. */
+  pathOf(node: number): Uint8Array[] | null {
+    if (node === ROOT_ID) return [];
+    const names: Uint8Array[] = [];
+    let entry: EntryRow | undefined = this.entriesOf(node)[0];
+    for (let depth = 0; entry; depth++) {
+      assert(depth < 1_000_000, 'path walk found a cycle');
+      names.unshift(entry.name);
+      if (entry.parent === ROOT_ID) return names;
+      entry = this.entry(entry.parent);
+    }
+    return null;
   }
 
   /** The directory an entry-less walk up from `ino` reaches: a directory's own entry's parent. */

@@ -2,7 +2,8 @@
 // that set it (last writer wins per field), so applying register ops commutes and needs no undo.
 // An op touches only registers its own fields name (see spec/semantics.md), never ones it would
 // have to find in the tree, which is what keeps them independent of tree undo-do-redo.
-import { assert, tsMs, type CreateBody, type SetAttrBody, type SqlAdapter, type SqlStatement, type Timespec, type Ts } from '../log/index.ts';
+import { assert, tsMs, type CreateBody, type SetAttrBody, type Timespec, type Ts } from '../log/index.ts';
+import { blankNode, type ProjectionRows } from './rows.ts';
 
 export interface NodeRow {
   id: number;
@@ -20,9 +21,6 @@ export interface NodeRow {
   subdirs: number;
 }
 
-const COLUMNS = ['type', 'target', 'rdev', 'born_ts', 'mode', 'mode_ts', 'uid', 'uid_ts', 'gid', 'gid_ts',
-  'atime_s', 'atime_ns', 'atime_ts', 'mtime_s', 'mtime_ns', 'mtime_ts', 'ctime_ts'] as const;
-
 type Field = 'mode' | 'uid' | 'gid';
 
 export function tsTimespec(ts: Ts): Timespec {
@@ -32,65 +30,43 @@ export function tsTimespec(ts: Ts): Timespec {
 
 const newer = (ts: Ts, current: Ts | null): boolean => current === null || ts > current;
 
+function touchRow(row: NodeRow, ts: Ts, mtime: boolean): void {
+  if (newer(ts, row.ctime_ts)) row.ctime_ts = ts;
+  if (mtime && newer(ts, row.mtime_ts)) {
+    [row.mtime_s, row.mtime_ns] = tsTimespec(ts);
+    row.mtime_ts = ts;
+  }
+}
+
+function setField(row: NodeRow, field: Field, value: number, ts: Ts): void {
+  if (!newer(ts, row[`${field}_ts`])) return;
+  row[field] = value;
+  row[`${field}_ts`] = ts;
+}
+
+function setTime(row: NodeRow, which: 'atime' | 'mtime', value: Timespec, ts: Ts): void {
+  if (!newer(ts, row[`${which}_ts`])) return;
+  [row[`${which}_s`], row[`${which}_ns`]] = value;
+  row[`${which}_ts`] = ts;
+}
+
 export class Registers {
-  private readonly stmt: {
-    get: SqlStatement<NodeRow>; insert: SqlStatement; update: SqlStatement;
-    getContent: SqlStatement<{ ts: Ts }>; putContent: SqlStatement;
-    getXattr: SqlStatement<{ ts: Ts }>; putXattr: SqlStatement;
-  };
+  private readonly rows: ProjectionRows;
 
-  constructor(sql: SqlAdapter) {
-    this.stmt = {
-      get: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
-      insert: sql.prepare('INSERT INTO nodes (id) VALUES (?)'),
-      update: sql.prepare(`UPDATE nodes SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`),
-      getContent: sql.prepare('SELECT ts FROM content WHERE node = ?'),
-      putContent: sql.prepare('INSERT OR REPLACE INTO content (node, op, ts, size, manifest) VALUES (?, ?, ?, ?, ?)'),
-      getXattr: sql.prepare('SELECT ts FROM xattrs WHERE node = ? AND name = ?'),
-      putXattr: sql.prepare('INSERT OR REPLACE INTO xattrs (node, name, value, ts) VALUES (?, ?, ?, ?)'),
-    };
+  constructor(rows: ProjectionRows) {
+    this.rows = rows;
   }
 
-  /** Reads a node row, creating a blank one if a register op arrived before the node's create. */
+  /** A node's row, blank if a register op arrived before the node's create. */
   private load(id: number): NodeRow {
-    let row = this.stmt.get.get(id);
-    if (!row) {
-      this.stmt.insert.run(id);
-      row = this.stmt.get.get(id);
-      assert(row, `node ${id} not inserted`);
-    }
-    return row;
-  }
-
-  private save(row: NodeRow): void {
-    this.stmt.update.run(...COLUMNS.map((c) => row[c]), row.id);
-  }
-
-  private static touch(row: NodeRow, ts: Ts, mtime: boolean): void {
-    if (newer(ts, row.ctime_ts)) row.ctime_ts = ts;
-    if (mtime && newer(ts, row.mtime_ts)) {
-      [row.mtime_s, row.mtime_ns] = tsTimespec(ts);
-      row.mtime_ts = ts;
-    }
-  }
-
-  private static set(row: NodeRow, field: Field, value: number, ts: Ts): void {
-    if (!newer(ts, row[`${field}_ts`])) return;
-    row[field] = value;
-    row[`${field}_ts`] = ts;
-  }
-
-  private static setTime(row: NodeRow, which: 'atime' | 'mtime', value: Timespec, ts: Ts): void {
-    if (!newer(ts, row[`${which}_ts`])) return;
-    [row[`${which}_s`], row[`${which}_ns`]] = value;
-    row[`${which}_ts`] = ts;
+    return this.rows.node(id) ?? blankNode(id);
   }
 
   /** ctime of a node (rename, link count change); ctime and mtime of a directory whose entries changed. */
   touch(id: number, ts: Ts, mtime: boolean): void {
     const row = this.load(id);
-    Registers.touch(row, ts, mtime);
-    this.save(row);
+    touchRow(row, ts, mtime);
+    this.rows.saveNode(row);
   }
 
   create(id: number, op: CreateBody, ts: Ts): void {
@@ -100,34 +76,32 @@ export class Registers {
     row.target = op.target;
     row.rdev = op.rdev;
     row.born_ts = ts;
-    Registers.set(row, 'mode', op.mode, ts);
-    Registers.set(row, 'uid', op.uid, ts);
-    Registers.set(row, 'gid', op.gid, ts);
-    Registers.setTime(row, 'atime', tsTimespec(ts), ts);
-    Registers.touch(row, ts, true);
-    this.save(row);
+    setField(row, 'mode', op.mode, ts);
+    setField(row, 'uid', op.uid, ts);
+    setField(row, 'gid', op.gid, ts);
+    setTime(row, 'atime', tsTimespec(ts), ts);
+    touchRow(row, ts, true);
+    this.rows.saveNode(row);
   }
 
   setAttr(id: number, op: SetAttrBody, ts: Ts): void {
     const row = this.load(id);
-    if (op.mode !== null) Registers.set(row, 'mode', op.mode, ts);
-    if (op.uid !== null) Registers.set(row, 'uid', op.uid, ts);
-    if (op.gid !== null) Registers.set(row, 'gid', op.gid, ts);
-    if (op.atime !== null) Registers.setTime(row, 'atime', op.atime, ts);
-    if (op.mtime !== null) Registers.setTime(row, 'mtime', op.mtime, ts);
-    Registers.touch(row, ts, false);
-    this.save(row);
+    if (op.mode !== null) setField(row, 'mode', op.mode, ts);
+    if (op.uid !== null) setField(row, 'uid', op.uid, ts);
+    if (op.gid !== null) setField(row, 'gid', op.gid, ts);
+    if (op.atime !== null) setTime(row, 'atime', op.atime, ts);
+    if (op.mtime !== null) setTime(row, 'mtime', op.mtime, ts);
+    touchRow(row, ts, false);
+    this.rows.saveNode(row);
   }
 
   setContent(id: number, opId: number, size: number, manifest: Uint8Array, ts: Ts): void {
-    const current = this.stmt.getContent.get(id);
-    if (!current || ts > current.ts) this.stmt.putContent.run(id, opId, ts, size, manifest);
+    this.rows.queueContent(id, opId, ts, size, manifest);
     this.touch(id, ts, true);
   }
 
   setXattr(id: number, name: Uint8Array, value: Uint8Array | null, ts: Ts): void {
-    const current = this.stmt.getXattr.get(id, name);
-    if (!current || ts > current.ts) this.stmt.putXattr.run(id, name, value, ts);
+    this.rows.queueXattr(id, name, value, ts);
     this.touch(id, ts, false);
   }
 }

@@ -31,13 +31,14 @@ export class Store {
   readonly reader: Reader;
   readonly hlc: Hlc;
   readonly origin: string;
+  private depth = 0;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
-    this.reader = new Reader(sql);
+    this.reader = new Reader(sql, () => this.projector.flush());
     const version = this.log.getMeta('schema');
     if (version !== undefined && version !== SCHEMA_VERSION) {
       throw new Error(`store schema version ${String(version)} is not supported (this ledgerfs reads ${SCHEMA_VERSION})`);
@@ -64,8 +65,27 @@ export class Store {
     return this.sql.file;
   }
 
+  /**
+   * Runs fn atomically. Projection rows and the log fingerprint are written once, just before
+   * the outermost commit; on any throw everything rolls back and the in-memory caches reload.
+   */
   transaction<T>(fn: () => T): T {
-    return this.log.transaction(fn);
+    if (this.depth > 0) return fn();
+    this.depth++;
+    try {
+      return this.sql.transaction(() => {
+        const result = fn();
+        this.projector.flush();
+        this.log.flushMeta();
+        return result;
+      });
+    } catch (error) {
+      this.log.reload();
+      this.projector.reset();
+      throw error;
+    } finally {
+      this.depth--;
+    }
   }
 
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
@@ -106,15 +126,15 @@ export class Store {
     });
   }
 
-  rebuild(onProgress?: (done: number) => void): void {
-    this.projector.rebuild(onProgress);
+  rebuild(onProgress?: (done: number) => void): number {
+    return this.transaction(() => this.projector.rebuild({ onProgress }));
   }
 
   /** Rebuilds into a scratch in-memory database and compares with the live projections. */
   verify(onProgress?: (done: number) => void): { ok: boolean; live: string; rebuilt: string } {
     const scratch = openSqlite(':memory:');
     try {
-      new Projector(scratch, this.log).rebuild(onProgress);
+      new Projector(scratch, this.log).rebuild({ onProgress });
       const live = hashProjections(this.sql);
       const rebuilt = hashProjections(scratch);
       return { ok: live === rebuilt, live, rebuilt };

@@ -2,7 +2,8 @@
 // the before-image of each entry it changed; undoing restores them in reverse. Placement goes
 // through one primitive so link and subdirectory counts stay right on do and undo alike.
 import { Packr } from 'msgpackr';
-import { assert, ROOT_ID, TRASH_ID, type SqlAdapter, type SqlStatement, type Ts } from '../log/index.ts';
+import { assert, ROOT_ID, TRASH_ID, type Ts } from '../log/index.ts';
+import { blankNode, type ProjectionRows } from './rows.ts';
 
 export interface EntryRow {
   id: number;
@@ -25,29 +26,18 @@ export const decodeUndo = (bytes: Uint8Array): Undo => packr.unpack(bytes) as Un
 const DEPTH_MAX = 1_000_000;
 
 export class Tree {
-  private readonly stmt: {
-    get: SqlStatement<EntryRow>; insert: SqlStatement; place: SqlStatement; remove: SqlStatement;
-    links: SqlStatement; subdirs: SqlStatement; type: SqlStatement<{ type: string | null }>;
-  };
+  private readonly rows: ProjectionRows;
 
-  constructor(sql: SqlAdapter) {
-    this.stmt = {
-      get: sql.prepare('SELECT * FROM entries WHERE id = ?'),
-      insert: sql.prepare('INSERT INTO entries (id, parent, name, node, dir, ts) VALUES (?, ?, ?, ?, ?, ?)'),
-      place: sql.prepare('UPDATE entries SET parent = ?, name = ?, ts = ? WHERE id = ?'),
-      remove: sql.prepare('DELETE FROM entries WHERE id = ?'),
-      links: sql.prepare('UPDATE nodes SET links = links + ? WHERE id = ?'),
-      subdirs: sql.prepare('UPDATE nodes SET subdirs = subdirs + ? WHERE id = ?'),
-      type: sql.prepare('SELECT type FROM nodes WHERE id = ?'),
-    };
+  constructor(rows: ProjectionRows) {
+    this.rows = rows;
   }
 
   entry(id: number): EntryRow | undefined {
-    return this.stmt.get.get(id);
+    return this.rows.entry(id);
   }
 
   isDir(node: number): boolean {
-    return this.stmt.type.get(node)?.type === 'dir';
+    return this.rows.node(node)?.type === 'dir';
   }
 
   /** True when `node` is `ancestor` or lies below it. Directory entries share their node's id. */
@@ -64,13 +54,23 @@ export class Tree {
   }
 
   private count(entry: Pick<EntryRow, 'parent' | 'node' | 'dir'>, sign: 1 | -1): void {
-    if (entry.parent !== TRASH_ID) this.stmt.links.run(sign, entry.node);
-    if (entry.dir) this.stmt.subdirs.run(sign, entry.parent);
+    if (entry.parent !== TRASH_ID) {
+      const node = this.rows.node(entry.node) ?? blankNode(entry.node);
+      node.links += sign;
+      assert(node.links >= 0, `node ${entry.node} link count below zero`);
+      this.rows.saveNode(node);
+    }
+    if (entry.dir) {
+      const parent = this.rows.node(entry.parent) ?? blankNode(entry.parent);
+      parent.subdirs += sign;
+      assert(parent.subdirs >= 0, `node ${entry.parent} subdirectory count below zero`);
+      this.rows.saveNode(parent);
+    }
   }
 
+  /** A new entry: its id is its op's, and the log holds each op once, so it cannot exist yet. */
   insert(undo: Undo, row: EntryRow): void {
-    assert(!this.entry(row.id), `entry ${row.id} created twice`);
-    this.stmt.insert.run(row.id, row.parent, row.name, row.node, row.dir, row.ts);
+    this.rows.saveEntry(row);
     this.count(row, 1);
     undo.push([row.id]);
   }
@@ -82,8 +82,9 @@ export class Tree {
 
   private move(entry: EntryRow, parent: number, name: Uint8Array, ts: Ts): void {
     this.count(entry, -1);
-    this.stmt.place.run(parent, name, ts, entry.id);
-    this.count({ parent, node: entry.node, dir: entry.dir }, 1);
+    const moved = { ...entry, parent, name, ts };
+    this.rows.saveEntry(moved);
+    this.count(moved, 1);
   }
 
   undo(undo: Undo): void {
@@ -93,7 +94,7 @@ export class Tree {
       assert(entry, `undo of missing entry ${before[0]}`);
       if (before.length === 1) {
         this.count(entry, -1);
-        this.stmt.remove.run(entry.id);
+        this.rows.deleteEntry(entry.id);
       } else {
         this.move(entry, before[1], before[2], before[3]);
       }

@@ -1,0 +1,20 @@
+// Shared by the CLI commands: opening a store that must exist, usage errors.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Store } from '../../projections/index.ts';
+
+export class UsageError extends Error {
+  readonly code = 'EUSAGE';
+}
+
+export function needArg(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+/** Opens an existing store file; refuses to create one by accident. */
+export function openExisting(db: string | undefined): Store {
+  const file = resolve(needArg(db, '<db>'));
+  if (!existsSync(file)) throw new Error(`no store at ${file} (create one with: ledgerfs init ${db})`);
+  return Store.open({ file });
+}

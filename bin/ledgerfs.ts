@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// ledgerfs: command-line tools over a store file (init, log, verify, replay, bench).
+import { parseArgs } from 'node:util';
+import { runInit } from './commands/init.ts';
+import { runLog } from './commands/log.ts';
+import { runVerify } from './commands/verify.ts';
+import { runReplay } from './commands/replay.ts';
+import { runBench } from './commands/bench.ts';
+
+const USAGE = `usage: ledgerfs <command> [options]
+
+  init <db>                          create a store file (a new replica with its own origin)
+  log <db> [--path P] [--actor A] [--limit N] [--json]
+                                     list ops in timestamp order with who made them
+  verify <db>                        rebuild the projections from the log and compare; check chunks
+  replay <db> --at <op|time> --out <dir>
+                                     write the tree as it was at an op (ORIGIN:seq) or time
+  bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
+`;
+
+type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
+
+const COMMANDS: Record<string, Command> = { init: runInit, log: runLog, verify: runVerify, replay: runReplay, bench: runBench };
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [name, ...rest] = positionals;
+  if (values.help || !name) {
+    process.stdout.write(USAGE);
+    return name || values.help ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`ledgerfs: unknown command '${name}'\n${USAGE}`);
+    return 2;
+  }
+  return command(rest, values);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: Error & { code?: string }) => {
+    process.stderr.write(`ledgerfs: ${error.message}\n`);
+    process.exitCode = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error.code === 'EUSAGE' ? 2 : 1;
+  },
+);

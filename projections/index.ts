@@ -1,0 +1,9 @@
+// projections/: derived tables, their merge rules, reads, and the filesystem API over them.
+export { Store, hashProjections, type StoreOptions } from './store.ts';
+export { FileSystem, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPLACE, type SetAttr, type StatFs, type Target, type View } from './filesystem.ts';
+export { FsError, type FsErrorCode } from './errors.ts';
+export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';
+export { Projector } from './projector.ts';
+export { openHistory, resolveAt, type HistoryView } from './history.ts';
+export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
+export { toBytes, type PathLike } from './paths.ts';

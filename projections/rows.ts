@@ -1,0 +1,164 @@
+// A write-back cache of projection rows for the duration of a transaction. Applying an op reads
+// and writes nodes and entries by key many times (a directory is touched by every create in
+// it); the cache absorbs that and writes each dirty row once, in multi-row statements, before
+// the transaction commits or anything reads the tables with SQL. Rolled back with it.
+import { assert, BulkWriter, ROOT_ID, TRASH_ID, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
+import type { NodeRow } from './registers.ts';
+import type { EntryRow } from './tree.ts';
+
+export const NODE_COLUMNS = ['id', 'type', 'target', 'rdev', 'born_ts', 'mode', 'mode_ts', 'uid', 'uid_ts', 'gid', 'gid_ts',
+  'atime_s', 'atime_ns', 'atime_ts', 'mtime_s', 'mtime_ns', 'mtime_ts', 'ctime_ts', 'links', 'subdirs'] as const;
+const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'dir', 'ts'] as const;
+
+/** Flush early inside a huge transaction (a rebuild) so memory stays bounded. */
+const DIRTY_ROWS_MAX = 200_000;
+
+export function blankNode(id: number): NodeRow {
+  return {
+    id, type: null, target: null, rdev: null, born_ts: null, mode: null, mode_ts: null, uid: null, uid_ts: null, gid: null, gid_ts: null,
+    atime_s: null, atime_ns: null, atime_ts: null, mtime_s: null, mtime_ns: null, mtime_ts: null, ctime_ts: null, links: 0, subdirs: 0,
+  };
+}
+
+export class ProjectionRows {
+  private readonly nodes = new Map<number, NodeRow>();
+  private readonly entries = new Map<number, EntryRow | null>();
+  private readonly dirtyNodes = new Set<number>();
+  private readonly dirtyEntries = new Set<number>();
+  private treeOps: SqlValue[][] = [];
+  private content: SqlValue[][] = [];
+  private xattrs: SqlValue[][] = [];
+  /** ts of the newest tree op applied; ops after it need no undo-do-redo */
+  lastTreeTs: Ts = '';
+  /** True while the cache holds every row (a rebuild into empty tables): a miss means absent. */
+  private complete = false;
+  private readonly stmt: {
+    node: SqlStatement<NodeRow>; entry: SqlStatement<EntryRow>; deleteEntry: SqlStatement;
+    lastTreeTs: SqlStatement<{ ts: Ts | null }>; later: SqlStatement<{ ts: Ts; op: number; undo: Uint8Array }>; dropLater: SqlStatement;
+  };
+  private readonly bulk: { nodes: BulkWriter; entries: BulkWriter; treeOps: BulkWriter; content: BulkWriter; xattrs: BulkWriter };
+
+  constructor(sql: SqlAdapter) {
+    this.stmt = {
+      node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
+      entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
+      deleteEntry: sql.prepare('DELETE FROM entries WHERE id = ?'),
+      lastTreeTs: sql.prepare('SELECT max(ts) AS ts FROM tree_ops'),
+      later: sql.prepare('SELECT ts, op, undo FROM tree_ops WHERE ts > ? ORDER BY ts DESC'),
+      dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts > ?'),
+    };
+    this.bulk = {
+      nodes: new BulkWriter(sql, `INSERT OR REPLACE INTO nodes (${NODE_COLUMNS.join(', ')})`, NODE_COLUMNS.length),
+      entries: new BulkWriter(sql, `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS.join(', ')})`, ENTRY_COLUMNS.length),
+      treeOps: new BulkWriter(sql, 'INSERT INTO tree_ops (ts, op, undo)', 3),
+      // Registers: the upsert keeps the newest value per key, so rows may be queued in any order.
+      content: new BulkWriter(sql, 'INSERT INTO content (node, op, ts, size, manifest)', 5,
+        'ON CONFLICT (node) DO UPDATE SET op = excluded.op, ts = excluded.ts, size = excluded.size, manifest = excluded.manifest WHERE excluded.ts > content.ts'),
+      xattrs: new BulkWriter(sql, 'INSERT INTO xattrs (node, name, value, ts)', 4,
+        'ON CONFLICT (node, name) DO UPDATE SET value = excluded.value, ts = excluded.ts WHERE excluded.ts > xattrs.ts'),
+    };
+    this.reset();
+  }
+
+  /**
+   * Forgets everything cached (after a rollback, or when the tables were rewritten). `complete`
+   * says the tables hold only the roots, so the cache can answer misses itself.
+   */
+  reset(complete = false): void {
+    this.complete = complete;
+    this.nodes.clear();
+    this.entries.clear();
+    this.dirtyNodes.clear();
+    this.dirtyEntries.clear();
+    this.treeOps = [];
+    this.content = [];
+    this.xattrs = [];
+    this.lastTreeTs = this.stmt.lastTreeTs.get()?.ts ?? '';
+    if (complete) for (const root of [ROOT_ID, TRASH_ID]) this.nodes.set(root, this.stmt.node.get(root)!);
+  }
+
+  get dirty(): boolean {
+    return this.dirtyNodes.size + this.dirtyEntries.size + this.treeOps.length + this.content.length + this.xattrs.length > 0;
+  }
+
+  node(id: number): NodeRow | undefined {
+    let row = this.nodes.get(id);
+    if (row === undefined && !this.complete) {
+      row = this.stmt.node.get(id);
+      if (row) this.nodes.set(id, row);
+    }
+    return row;
+  }
+
+  saveNode(row: NodeRow): void {
+    this.nodes.set(row.id, row);
+    this.dirtyNodes.add(row.id);
+    this.bound();
+  }
+
+  entry(id: number): EntryRow | undefined {
+    let row = this.entries.get(id);
+    if (row === undefined) {
+      row = this.complete ? null : this.stmt.entry.get(id) ?? null;
+      this.entries.set(id, row);
+    }
+    return row ?? undefined;
+  }
+
+  saveEntry(row: EntryRow): void {
+    this.entries.set(row.id, row);
+    this.dirtyEntries.add(row.id);
+    this.bound();
+  }
+
+  deleteEntry(id: number): void {
+    this.entries.set(id, null);
+    this.dirtyEntries.add(id);
+  }
+
+  recordTreeOp(ts: Ts, op: number, undo: Uint8Array): void {
+    assert(ts > this.lastTreeTs, 'tree ops must be recorded in timestamp order');
+    this.treeOps.push([ts, op, undo]);
+    this.lastTreeTs = ts;
+  }
+
+  /** Removes and returns the tree ops later than `ts`, newest first, for undoing. */
+  takeTreeOpsAfter(ts: Ts): Array<{ ts: Ts; op: number; undo: Uint8Array }> {
+    this.flush();
+    const later = this.stmt.later.all(ts);
+    this.stmt.dropLater.run(ts);
+    this.lastTreeTs = this.stmt.lastTreeTs.get()?.ts ?? '';
+    return later;
+  }
+
+  queueContent(node: number, op: number, ts: Ts, size: number, manifest: Uint8Array): void {
+    this.content.push([node, op, ts, size, manifest]);
+  }
+
+  queueXattr(node: number, name: Uint8Array, value: Uint8Array | null, ts: Ts): void {
+    this.xattrs.push([node, name, value, ts]);
+  }
+
+  private bound(): void {
+    if (this.dirtyNodes.size + this.dirtyEntries.size > DIRTY_ROWS_MAX) this.flush();
+  }
+
+  /** Writes every dirty row; the caller holds the transaction. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.bulk.nodes.write([...this.dirtyNodes].map((id) => NODE_COLUMNS.map((c) => this.nodes.get(id)![c])));
+    const live: SqlValue[][] = [];
+    for (const id of this.dirtyEntries) {
+      const row = this.entries.get(id);
+      if (row) live.push(ENTRY_COLUMNS.map((c) => row[c]));
+      else this.stmt.deleteEntry.run(id);
+    }
+    this.bulk.entries.write(live);
+    this.bulk.treeOps.write(this.treeOps);
+    this.bulk.content.write(this.content);
+    this.bulk.xattrs.write(this.xattrs);
+    const lastTreeTs = this.lastTreeTs;
+    this.reset();
+    this.lastTreeTs = lastTreeTs;
+  }
+}
