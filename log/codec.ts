@@ -1,5 +1,6 @@
 // Canonical op bytes. An op is a msgpack array whose layout is fixed per kind:
-//   [FORMAT, kindCode, origin, seq, ts, actor, ...fields in FIELDS order]
+//   [FORMAT, kindCode, origin, seq, clock, actor, ...fields in FIELDS order]
+// where clock is the timestamp without its origin suffix ('0193b8a1c2d4.0000')
 // and an actor is [kind, pid, uid, gid, id, command] with trailing nulls dropped. Every replica
 // encodes an op to the same bytes, so fingerprints can hash encoded ops. Decoding validates
 // every field: bytes from a peer or an RPC caller are untrusted input.
@@ -43,7 +44,7 @@ export function encodeOp(op: Op): Uint8Array {
   const fields = FIELDS[op.kind];
   if (!fields) throw new OpFormatError(`unknown op kind ${JSON.stringify(op.kind)}`);
   const record = op as unknown as Record<string, unknown>;
-  const array: unknown[] = [OP_FORMAT, KIND_CODES.indexOf(op.kind), op.origin, op.seq, op.ts, encodeActor(op.actor)];
+  const array: unknown[] = [OP_FORMAT, KIND_CODES.indexOf(op.kind), op.origin, op.seq, clockPart(op.ts), encodeActor(op.actor)];
   for (const [name, type] of fields) array.push(encodeField(record[name], type));
   return packr.pack(array);
 }
@@ -68,7 +69,7 @@ function opFromTrustedArray(array: unknown[]): Op {
   const values = array[5] as unknown[];
   const actor: Record<string, unknown> = {};
   for (let i = 0; i < values.length; i++) if (values[i] !== null) actor[ACTOR_FIELDS[i]!] = values[i];
-  const op: Record<string, unknown> = { origin: array[2], seq: array[3], ts: array[4], actor, kind };
+  const op: Record<string, unknown> = { origin: array[2], seq: array[3], ts: `${array[4] as string}.${array[2] as string}`, actor, kind };
   for (let i = 0; i < fields.length; i++) op[fields[i]![0]] = array[6 + i];
   return op as unknown as Op;
 }
@@ -79,7 +80,8 @@ export function checkOp(value: unknown): Op {
   const record = value as Record<string, unknown>;
   const kind = record.kind as OpKind;
   if (!FIELDS[kind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(kind)}`);
-  const array = [OP_FORMAT, KIND_CODES.indexOf(kind), record.origin, record.seq, record.ts,
+  if (!isTs(record.ts) || record.ts.slice(18) !== record.origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(record.ts)} for origin ${String(record.origin)}`);
+  const array = [OP_FORMAT, KIND_CODES.indexOf(kind), record.origin, record.seq, clockPart(record.ts),
     record.actor && typeof record.actor === 'object' ? encodeActor(record.actor as Actor) : record.actor,
     ...FIELDS[kind].map(([name, type]) => encodeField(record[name], type))];
   return opFromArray(array);
@@ -87,7 +89,7 @@ export function checkOp(value: unknown): Op {
 
 function opFromArray(array: unknown): Op {
   if (!Array.isArray(array)) throw new OpFormatError('op must be an array');
-  const [format, code, origin, seq, ts, actor] = array;
+  const [format, code, origin, seq, clock, actor] = array;
   if (format !== OP_FORMAT) throw new OpFormatError(`unsupported op format ${String(format)}`);
   const kind = KIND_CODES[code as number];
   if (!kind) throw new OpFormatError(`unknown op kind code ${String(code)}`);
@@ -95,7 +97,8 @@ function opFromArray(array: unknown): Op {
   if (array.length !== 6 + fields.length) throw new OpFormatError(`${kind} op has ${array.length - 6} fields, expected ${fields.length}`);
   if (!isOrigin(origin)) throw new OpFormatError(`bad origin ${JSON.stringify(origin)}`);
   if (!Number.isInteger(seq) || (seq as number) < 1 || (seq as number) > SEQ_MAX) throw new OpFormatError(`bad seq ${String(seq)}`);
-  if (!isTs(ts) || ts.slice(18) !== origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(ts)} for origin ${origin}`);
+  const ts = `${String(clock)}.${origin}`;
+  if (typeof clock !== 'string' || !isTs(ts)) throw new OpFormatError(`bad timestamp ${JSON.stringify(clock)}`);
   const op: Record<string, unknown> = { origin, seq, ts, actor: decodeActor(actor), kind };
   fields.forEach(([name, type], i) => {
     op[name] = decodeField(array[6 + i], type, `${kind}.${name}`);
@@ -103,6 +106,8 @@ function opFromArray(array: unknown): Op {
   if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
   return op as unknown as Op;
 }
+
+const clockPart = (ts: string): string => ts.slice(0, 17);
 
 function encodeActor(actor: Actor): unknown[] {
   const array: unknown[] = ACTOR_FIELDS.map((field) => actor[field] ?? null);

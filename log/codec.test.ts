@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { checkOp, CHUNK_BYTES, decodeOp, encodeOp, OpFormatError, packManifest, type Op } from './index.ts';
+
+const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
+const TS = `0193b8a1c2d4.0000.${ORIGIN}`;
+const header = { origin: ORIGIN, seq: 1, ts: TS, actor: { kind: 'exec' as const, id: 'x1', command: 'make' } };
+
+// The wire table: each op kind's canonical bytes. A change here is a format change.
+const TABLE: Array<[string, Op]> = [
+  ['create', { ...header, kind: 'create', parent: 'root', name: Buffer.from('a'), type: 'file', mode: 0o644, uid: 1, gid: 2, target: Buffer.alloc(0), rdev: 0 }],
+  ['link', { ...header, kind: 'link', parent: 'root', name: Buffer.from('b'), node: `${ORIGIN}:7` }],
+  ['move', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: null, otherNode: null, exchange: false }],
+  ['unlink', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root' }],
+  ['rmdir', { ...header, kind: 'rmdir', entry: `${ORIGIN}:8`, node: `${ORIGIN}:8`, parent: 'root' }],
+  ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [] }],
+  ['setAttr', { ...header, kind: 'setAttr', node: `${ORIGIN}:7`, mode: 0o600, uid: null, gid: null, atime: null, mtime: [1700000000, 5] }],
+  ['setXattr', { ...header, kind: 'setXattr', node: `${ORIGIN}:7`, name: Buffer.from('user.k'), value: Buffer.from('v') }],
+];
+
+describe('op codec', () => {
+  it.each(TABLE)('round-trips %s', (_, op) => {
+    const bytes = encodeOp(op);
+    expect(decodeOp(bytes)).toEqual(op);
+    expect(decodeOp(bytes, true)).toEqual(op);
+    expect(Buffer.from(encodeOp(decodeOp(bytes))).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('has fixed bytes per kind', () => {
+    expect(Object.fromEntries(TABLE.map(([kind, op]) => [kind, Buffer.from(encodeOp(op)).toString('hex')]))).toMatchSnapshot();
+  });
+
+  it('drops trailing empty actor fields', () => {
+    const op = { ...TABLE[0]![1], actor: { kind: 'api' as const } };
+    expect(decodeOp(encodeOp(op)).actor).toEqual({ kind: 'api' });
+  });
+
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ['unknown kind', { kind: 'explode' }],
+    ['name with slash', { name: Buffer.from('a/b') }],
+    ['name dot-dot', { name: Buffer.from('..') }],
+    ['empty name', { name: Buffer.alloc(0) }],
+    ['name too long', { name: Buffer.alloc(256, 0x61) }],
+    ['bad parent ref', { parent: 'nope' }],
+    ['negative mode', { mode: -1 }],
+    ['bad type', { type: 'pipe' }],
+    ['bad origin', { origin: 'lowercase-not-ulid' }],
+    ['ts of another origin', { ts: `0193b8a1c2d4.0000.${'1'.repeat(26)}` }],
+    ['seq zero', { seq: 0 }],
+    ['actor kind', { actor: { kind: 'god' } }],
+  ];
+  it.each(bad)('rejects %s', (_, change) => {
+    expect(() => checkOp({ ...TABLE[0]![1], ...change })).toThrow(OpFormatError);
+  });
+
+  it('rejects a manifest that does not add up to the size', () => {
+    const op = TABLE[5]![1];
+    expect(() => checkOp({ ...op, size: 4 })).toThrow(/chunk 0 must be 4 bytes/);
+    const twoChunks = packManifest([{ hash: Buffer.alloc(32), size: 10 }, { hash: Buffer.alloc(32), size: 10 }]);
+    expect(() => checkOp({ ...op, size: 20, manifest: twoChunks })).toThrow(/needs 1 chunks/);
+    const full = packManifest([{ hash: Buffer.alloc(32), size: CHUNK_BYTES }, { hash: Buffer.alloc(32), size: 1 }]);
+    expect(checkOp({ ...op, size: CHUNK_BYTES + 1, manifest: full }).kind).toBe('setContent');
+  });
+
+  it('rejects bytes that are not msgpack', () => {
+    expect(() => decodeOp(Buffer.from([0xc1]))).toThrow(OpFormatError);
+  });
+});

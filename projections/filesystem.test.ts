@@ -1,0 +1,246 @@
+import { constants } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CHUNK_BYTES } from '../log/index.ts';
+import { canonicalTree, FileSystem, FsError, RENAME_EXCHANGE, RENAME_NOREPLACE, Store, XATTR_CREATE, XATTR_REPLACE } from './index.ts';
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_TRUNC } = constants;
+
+function fresh() {
+  const store = Store.open();
+  return { store, fs: FileSystem.live(store) };
+}
+
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
+const names = (fs: FileSystem, path: string) => fs.readdir(path).map((e) => text(e.name));
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof FsError) return error.code;
+    throw error;
+  }
+  return 'ok';
+}
+
+describe('FileSystem', () => {
+  it('creates, reads and lists', () => {
+    const { fs } = fresh();
+    fs.mkdir('/src');
+    fs.writeFile('/src/main.c', 'int main;');
+    expect(text(fs.readFile('/src/main.c'))).toBe('int main;');
+    expect(names(fs, '/')).toEqual(['src']);
+    expect(fs.stat('/src').nlink).toBe(2);
+    expect(fs.stat('/').nlink).toBe(3);
+    expect(fs.stat('/src/main.c')).toMatchObject({ type: 'file', size: 9, nlink: 1, mode: 0o100644 });
+  });
+
+  it('returns POSIX errors with .code', () => {
+    const { fs } = fresh();
+    fs.mkdir('/d');
+    fs.writeFile('/f', 'x');
+    expect(code(() => fs.stat('/missing'))).toBe('ENOENT');
+    expect(code(() => fs.mkdir('/d'))).toBe('EEXIST');
+    expect(code(() => fs.mkdir('/f/x'))).toBe('ENOTDIR');
+    expect(code(() => fs.stat('/f/'))).toBe('ENOTDIR');
+    expect(code(() => fs.unlink('/d'))).toBe('EISDIR');
+    expect(code(() => fs.rmdir('/f'))).toBe('ENOTDIR');
+    expect(code(() => fs.open('/d', O_WRONLY))).toBe('EISDIR');
+    expect(code(() => fs.open('/f', O_CREAT | O_EXCL | O_WRONLY))).toBe('EEXIST');
+    expect(code(() => fs.readlink('/f'))).toBe('EINVAL');
+    expect(code(() => fs.stat(`/${'n'.repeat(256)}`))).toBe('ENAMETOOLONG');
+    expect(code(() => fs.stat(`/${'a/'.repeat(2100)}`))).toBe('ENAMETOOLONG');
+    expect(code(() => fs.rmdir('/'))).toBe('EBUSY');
+    expect(code(() => fs.mkdir('/d/..'))).toBe('EINVAL');
+    expect(code(() => fs.truncate('/f', -1))).toBe('EINVAL');
+    expect(code(() => fs.truncate('/d', 0))).toBe('EISDIR');
+    expect(code(() => fs.link('/d', '/d2'))).toBe('EPERM');
+    fs.writeFile('/d/inner', '');
+    expect(code(() => fs.rmdir('/d'))).toBe('ENOTEMPTY');
+    expect(code(() => fs.read(999, 0, 1))).toBe('EBADF');
+    expect(new FsError('ENOENT', 'stat', '/x').errno).toBe(2);
+  });
+
+  it('keeps names byte-safe', () => {
+    const { fs } = fresh();
+    const name = Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x20]);
+    fs.writeFile(Buffer.concat([Buffer.from('/'), name]), 'raw');
+    expect(Buffer.from(fs.readdir('/')[0]!.name).equals(name)).toBe(true);
+    expect(code(() => fs.writeFile('/a\0b', 'x'))).toBe('EINVAL');
+  });
+
+  it('follows symlinks, at most 40 hops', () => {
+    const { fs } = fresh();
+    fs.mkdir('/real');
+    fs.writeFile('/real/file', 'data');
+    fs.symlink('real', '/rel');
+    fs.symlink('/real/file', '/abs');
+    expect(text(fs.readFile('/rel/file'))).toBe('data');
+    expect(text(fs.readFile('/abs'))).toBe('data');
+    expect(fs.lstat('/abs').type).toBe('symlink');
+    expect(text(fs.readlink('/abs'))).toBe('/real/file');
+    fs.symlink('loop', '/loop');
+    expect(code(() => fs.stat('/loop'))).toBe('ELOOP');
+    for (let i = 0; i < 41; i++) fs.symlink(`/c${i + 1}`, `/c${i}`);
+    fs.writeFile('/c41', 'end');
+    expect(code(() => fs.stat('/c0'))).toBe('ELOOP');
+    expect(text(fs.readFile('/c1'))).toBe('end');
+    fs.symlink('../real', '/real/up');
+    expect(names(fs, '/real/up')).toEqual(['file', 'up']);
+  });
+
+  it('renames with replace rules and renameat2 flags', () => {
+    const { fs } = fresh();
+    fs.mkdir('/a');
+    fs.mkdir('/b');
+    fs.writeFile('/a/x', 'x');
+    fs.writeFile('/b/y', 'y');
+    expect(code(() => fs.rename('/a', '/a/sub'))).toBe('EINVAL');
+    expect(code(() => fs.rename('/a/x', '/b'))).toBe('EISDIR');
+    expect(code(() => fs.rename('/a', '/b/y'))).toBe('ENOTDIR');
+    expect(code(() => fs.rename('/a', '/b'))).toBe('ENOTEMPTY');
+    expect(code(() => fs.rename('/a/x', '/b/y', RENAME_NOREPLACE))).toBe('EEXIST');
+    expect(code(() => fs.rename('/a/none', '/b/z'))).toBe('ENOENT');
+    expect(code(() => fs.rename('/a/x', '/b/none', RENAME_EXCHANGE))).toBe('ENOENT');
+    expect(code(() => fs.rename('/a/x', '/b/y', RENAME_EXCHANGE | RENAME_NOREPLACE))).toBe('EINVAL');
+    fs.rename('/a/x', '/b/y');
+    expect(text(fs.readFile('/b/y'))).toBe('x');
+    expect(names(fs, '/a')).toEqual([]);
+    fs.writeFile('/a/x', 'new');
+    fs.rename('/a/x', '/b/y', RENAME_EXCHANGE);
+    expect(text(fs.readFile('/b/y'))).toBe('new');
+    expect(text(fs.readFile('/a/x'))).toBe('x');
+    fs.rename('/a', '/b', RENAME_EXCHANGE);
+    expect(names(fs, '/b')).toEqual(['x']);
+    expect(names(fs, '/a')).toEqual(['y']);
+  });
+
+  it('hard links share content and count links', () => {
+    const { fs } = fresh();
+    fs.writeFile('/one', 'shared');
+    fs.link('/one', '/two');
+    expect(fs.stat('/one').nlink).toBe(2);
+    const fh = fs.open('/two', O_WRONLY | O_TRUNC);
+    fs.write(fh, Buffer.from('changed'), 0);
+    fs.release(fh);
+    expect(text(fs.readFile('/one'))).toBe('changed');
+    fs.unlink('/one');
+    expect(fs.stat('/two').nlink).toBe(1);
+    fs.rename('/two', '/two');
+  });
+
+  it('keeps bytes of an unlinked open file until the last close', () => {
+    const { fs, store } = fresh();
+    fs.writeFile('/tmp', 'still here');
+    const fh = fs.open('/tmp', O_RDWR);
+    fs.unlink('/tmp');
+    expect(fs.exists('/tmp')).toBe(false);
+    expect(text(fs.read(fh, 0, 100))).toBe('still here');
+    fs.write(fh, Buffer.from('!'), 10);
+    expect(fs.fstat(fh)).toMatchObject({ nlink: 0, size: 11 });
+    fs.release(fh);
+    expect(store.verify().ok).toBe(true);
+  });
+
+  it('commits one setContent op per release, shared by all handles', () => {
+    const { fs, store } = fresh();
+    const before = store.log.count();
+    const a = fs.open('/f', O_CREAT | O_WRONLY);
+    const b = fs.open('/f', O_RDWR);
+    for (let i = 0; i < 100; i++) fs.write(a, Buffer.from('ab'), i * 2);
+    expect(text(fs.read(b, 0, 4))).toBe('abab');
+    expect(fs.stat('/f').size).toBe(200);
+    fs.release(a);
+    expect(store.log.count()).toBe(before + 1);
+    fs.write(b, Buffer.from('Z'), 0);
+    fs.release(b);
+    const kinds = [...store.log.scan()].map((s) => s.op.kind);
+    expect(kinds).toEqual(['create', 'setContent']);
+    expect(text(fs.readFile('/f')).slice(0, 3)).toBe('Zba');
+  });
+
+  it('appends with O_APPEND and truncates with O_TRUNC', () => {
+    const { fs } = fresh();
+    fs.writeFile('/log', 'one\n');
+    const fh = fs.open('/log', O_WRONLY | O_APPEND);
+    fs.write(fh, Buffer.from('two\n'), 0);
+    fs.release(fh);
+    expect(text(fs.readFile('/log'))).toBe('one\ntwo\n');
+    fs.release(fs.open('/log', O_WRONLY | O_TRUNC));
+    expect(fs.stat('/log').size).toBe(0);
+    expect(code(() => fs.write(fs.open('/log', O_RDONLY), Buffer.from('x'), 0))).toBe('EBADF');
+  });
+
+  it('handles sparse writes, truncation and multi-chunk files', () => {
+    const { fs, store } = fresh();
+    const fh = fs.open('/big', O_CREAT | O_RDWR);
+    fs.write(fh, Buffer.from('tail'), 3 * CHUNK_BYTES + 5);
+    expect(fs.fstat(fh).size).toBe(3 * CHUNK_BYTES + 9);
+    expect(Buffer.from(fs.read(fh, CHUNK_BYTES, 4)).equals(Buffer.alloc(4))).toBe(true);
+    fs.fsync(fh);
+    fs.ftruncate(fh, CHUNK_BYTES + 2);
+    fs.ftruncate(fh, 3 * CHUNK_BYTES + 9);
+    expect(Buffer.from(fs.read(fh, 3 * CHUNK_BYTES + 5, 4)).equals(Buffer.alloc(4))).toBe(true);
+    fs.release(fh);
+    expect(fs.stat('/big').size).toBe(3 * CHUNK_BYTES + 9);
+    fs.truncate('/big', 3);
+    expect(fs.stat('/big').size).toBe(3);
+    expect(store.gc()).toEqual({ count: 0, bytes: 0 });
+    expect(store.verify().ok).toBe(true);
+  });
+
+  it('changes attributes and xattrs', () => {
+    const { fs } = fresh();
+    fs.writeFile('/f', 'x');
+    fs.chmod('/f', 0o4755);
+    fs.chown('/f', 1000, -1);
+    fs.utimens('/f', [1, 2], [3, 4]);
+    expect(fs.stat('/f')).toMatchObject({ mode: 0o104755, uid: 1000, gid: 0, atime: [1, 2], mtime: [3, 4] });
+    fs.setxattr('/f', 'user.a', Buffer.from('1'));
+    expect(code(() => fs.setxattr('/f', 'user.a', Buffer.from('2'), XATTR_CREATE))).toBe('EEXIST');
+    expect(code(() => fs.setxattr('/f', 'user.b', Buffer.from('2'), XATTR_REPLACE))).toBe('ENODATA');
+    expect(text(fs.getxattr('/f', 'user.a'))).toBe('1');
+    expect(fs.listxattr('/f').map(text)).toEqual(['user.a']);
+    fs.removexattr('/f', 'user.a');
+    expect(code(() => fs.getxattr('/f', 'user.a'))).toBe('ENODATA');
+    expect(code(() => fs.removexattr('/f', 'user.a'))).toBe('ENODATA');
+    expect(fs.listxattr('/f')).toEqual([]);
+  });
+
+  it('makes special nodes from mode bits', () => {
+    const { fs } = fresh();
+    expect(fs.mknod('/fifo', 0o010644).type).toBe('fifo');
+    expect(fs.mknod('/dev', 0o020600, 0x0501)).toMatchObject({ type: 'chardev', rdev: 0x0501 });
+    expect(code(() => fs.mknod('/x', 0o040755))).toBe('EINVAL');
+  });
+
+  it('pages readdir with offsets', () => {
+    const { fs } = fresh();
+    for (const n of ['c', 'a', 'b', 'd']) fs.writeFile(`/${n}`, '');
+    expect(fs.readdir('/', 1, 2).map((e) => text(e.name))).toEqual(['b', 'c']);
+    expect(fs.readdir('/', 3).map((e) => text(e.name))).toEqual(['d']);
+  });
+
+  it('attributes every op to its actor', () => {
+    const { fs, store } = fresh();
+    fs.as({ kind: 'exec', id: 'e1', command: 'touch a' }).writeFile('/a', '');
+    fs.as({ kind: 'rpc', id: 'caller-7' }).mkdir('/b');
+    expect([...store.log.scan()].map((s) => s.op.actor.id)).toEqual(['e1', 'e1', 'caller-7']);
+  });
+
+  it('reports statfs', () => {
+    const { fs } = fresh();
+    expect(fs.statfs()).toMatchObject({ bsize: 4096, namemax: 255 });
+  });
+
+  it('gives the same canonical tree after a rebuild', () => {
+    const { fs, store } = fresh();
+    fs.mkdir('/d');
+    fs.writeFile('/d/f', 'x');
+    fs.link('/d/f', '/g');
+    fs.symlink('d', '/s');
+    const before = canonicalTree(fs);
+    store.rebuild();
+    expect(canonicalTree(fs)).toEqual(before);
+  });
+});
