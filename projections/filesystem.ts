@@ -152,14 +152,31 @@ export class FileSystem {
   }
 
   /** The parent directory and final name of a path, and the entry there if any. */
-  private slot(path: PathLike, syscall: string): Slot {
-    const { parts } = splitPath(path, syscall);
-    const name = parts.pop();
+  private slot(path: PathLike, syscall: string, start = ROOT_ID, parts = splitPath(path, syscall).parts): Slot {
+    const name = parts[parts.length - 1];
     if (!name) throw new FsError('EBUSY', syscall, pathText(path), 'the root');
     if (isDot(name) || isDotDot(name)) throw new FsError('EINVAL', syscall, pathText(path));
-    const parent = this.walk(ROOT_ID, parts, true, syscall, path);
+    const parent = this.walk(start, parts.slice(0, -1), true, syscall, path);
     if (this.reader.node(parent)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(path));
     return { parent, name, entry: this.reader.lookup(parent, name) };
+  }
+
+  /** open with O_CREAT: like Linux, a dangling symlink in the last component is created through. */
+  private openCreate(path: PathLike, flags: number, mode: number): number {
+    let slot = this.slot(path, 'open');
+    for (let hops = 0; slot.entry; hops++) {
+      if (flags & O_EXCL) throw new FsError('EEXIST', 'open', pathText(path));
+      const node = this.reader.node(slot.entry.node)!;
+      if (node.type !== 'symlink' || flags & O_NOFOLLOW) return slot.entry.node;
+      if (hops >= SYMLINK_HOPS_MAX) throw new FsError('ELOOP', 'open', pathText(path));
+      const target = node.target!;
+      const start = target[0] === 0x2f ? ROOT_ID : slot.parent;
+      const { parts } = splitPath(target, 'open');
+      const last = parts[parts.length - 1];
+      if (!last || isDot(last) || isDotDot(last)) return this.walk(start, parts, true, 'open', path);
+      slot = this.slot(path, 'open', start, parts);
+    }
+    return this.makeNode(slot, 'file', mode, 0, new Uint8Array(0), 'open', path);
   }
 
   private commit(body: OpBody, syscall: string, path?: PathLike): void {
@@ -234,18 +251,9 @@ export class FileSystem {
 
   /** Opens (and with O_CREAT creates) a file; returns a handle for read/write/release. */
   open(target: Target, flags = 0, mode = 0o644): number {
-    let ino: number;
-    if ((flags & O_CREAT) && typeof target !== 'number') {
-      const slot = this.slot(target, 'open');
-      if (slot.entry) {
-        if (flags & O_EXCL) throw new FsError('EEXIST', 'open', pathText(target));
-        ino = this.resolve(target, !(flags & O_NOFOLLOW), 'open');
-      } else {
-        ino = this.makeNode(slot, 'file', mode, 0, new Uint8Array(0), 'open', target);
-      }
-    } else {
-      ino = this.resolve(target, !(flags & O_NOFOLLOW), 'open');
-    }
+    const ino = (flags & O_CREAT) && typeof target !== 'number'
+      ? this.openCreate(target, flags, mode)
+      : this.resolve(target, !(flags & O_NOFOLLOW), 'open');
     const node = this.reader.node(ino)!;
     const shown = typeof target === 'number' ? undefined : pathText(target);
     if (node.type === 'symlink') throw new FsError('ELOOP', 'open', shown);
