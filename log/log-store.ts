@@ -136,6 +136,15 @@ export class LogStore {
     return id;
   }
 
+  /** The local id of a ref whose origin this store has seen, without assigning a number. */
+  knownId(ref: Ref): number | undefined {
+    if (ref === ROOT_REF) return ROOT_ID;
+    if (ref === TRASH_REF) return TRASH_ID;
+    const { origin, seq } = parseRef(ref);
+    const num = this.nums.get(origin);
+    return num === undefined ? undefined : packId(num, seq);
+  }
+
   globalRef(id: number): Ref {
     if (id === ROOT_ID) return ROOT_REF;
     if (id === TRASH_ID) return TRASH_REF;

@@ -34,6 +34,6 @@ export function resolveAt(store: Store, at: string): Ts {
 export function openHistory(store: Store, until: Ts, onProgress?: (done: number) => void): HistoryView {
   const scratch = openSqlite(':memory:');
   const ops = new Projector(scratch, store.log).rebuild({ until, onProgress });
-  const fs = new FileSystem({ reader: new Reader(scratch), chunks: store.chunks }, null);
+  const fs = new FileSystem({ reader: new Reader(scratch, store.log), chunks: store.chunks }, null);
   return { fs, ops, until, close: () => scratch.close() };
 }

@@ -2,8 +2,9 @@
 // The live tree and every history view answer through this one class.
 import {
   assert, CHUNK_BYTES, manifestAt, ROOT_ID, TRASH_ID, tsMs,
-  type ChunkStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
+  type ChunkStore, type LogStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
 } from '../log/index.ts';
+import { duplicateName, parseDuplicateName } from './duplicates.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
 
@@ -55,22 +56,27 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 export class Reader {
   private readonly stmt: {
     node: SqlStatement<NodeRow>; lookup: SqlStatement<EntryRow>; entry: SqlStatement<EntryRow>;
-    readdir: SqlStatement<{ name: Uint8Array; node: number; type: NodeType }>; child: SqlStatement<{ one: number }>;
+    readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType }>; child: SqlStatement<{ one: number }>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>;
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
   };
 
   private readonly beforeRead: () => void;
+  private readonly ids: Pick<LogStore, 'globalRef' | 'knownId'>;
 
-  /** `beforeRead` flushes rows a projector holds in memory, so queries see every applied op. */
-  constructor(sql: SqlAdapter, beforeRead: () => void = () => {}) {
+  /**
+   * `ids` maps local ids to global refs (for duplicate names); `beforeRead` flushes rows a
+   * projector holds in memory, so queries see every applied op.
+   */
+  constructor(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef' | 'knownId'>, beforeRead: () => void = () => {}) {
     this.beforeRead = beforeRead;
+    this.ids = ids;
     this.stmt = {
       node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
-      lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC LIMIT 1'),
+      lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
       entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
-      readdir: sql.prepare(`SELECT e.name, e.node, n.type FROM entries e JOIN nodes n ON n.id = e.node
-        WHERE e.parent = ? ORDER BY e.name LIMIT ? OFFSET ?`),
+      readdir: sql.prepare(`SELECT e.id, e.name, e.node, n.type FROM entries e JOIN nodes n ON n.id = e.node
+        WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
       entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),
@@ -89,9 +95,19 @@ export class Reader {
     return row && row.type !== null ? row : undefined;
   }
 
-  /** The entry named `name` in `parent`; among duplicates the most recently placed wins. */
+  /**
+   * The entry named `name` in `parent`. Among entries that share a name the most recently placed
+   * keeps it; the others answer to their duplicate names (see duplicates.ts).
+   */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
-    return this.q.lookup.get(parent, name);
+    const winner = this.q.lookup.get(parent, name);
+    if (winner) return winner;
+    const duplicate = parseDuplicateName(name);
+    const id = duplicate && this.ids.knownId(duplicate.ref);
+    if (!duplicate || id === undefined) return undefined;
+    const entry = this.entry(id);
+    if (!entry || entry.parent !== parent || Buffer.compare(entry.name, duplicate.name) !== 0) return undefined;
+    return this.q.lookup.get(parent, entry.name)!.id === entry.id ? undefined : entry;
   }
 
   entry(id: number): EntryRow | undefined {
@@ -125,8 +141,17 @@ export class Reader {
     };
   }
 
+  /** Entries sorted by name bytes; duplicates after the first of a name get their duplicate names. */
   readdir(parent: number, offset = 0, limit = -1): DirEntry[] {
-    return this.q.readdir.all(parent, limit, offset).map((row) => ({ name: row.name, ino: row.node, type: row.type }));
+    const rows = this.q.readdir.all(parent);
+    let renamed = false;
+    const entries = rows.map((row, i) => {
+      const loser = i > 0 && Buffer.compare(rows[i - 1]!.name, row.name) === 0;
+      renamed ||= loser;
+      return { name: loser ? duplicateName(row.name, this.ids.globalRef(row.id)) : row.name, ino: row.node, type: row.type };
+    });
+    if (renamed) entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    return entries.slice(offset, limit < 0 ? undefined : offset + limit);
   }
 
   isEmpty(dir: number): boolean {

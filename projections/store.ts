@@ -38,7 +38,7 @@ export class Store {
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
-    this.reader = new Reader(sql, () => this.projector.flush());
+    this.reader = new Reader(sql, this.log, () => this.projector.flush());
     const version = this.log.getMeta('schema');
     if (version !== undefined && version !== SCHEMA_VERSION) {
       throw new Error(`store schema version ${String(version)} is not supported (this ledgerfs reads ${SCHEMA_VERSION})`);

@@ -11,9 +11,12 @@ import { unpackManifest, type Op } from '../log/index.ts';
 import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
+import { checkContent, checkTree } from './invariants.ts';
 
 const WRITERS = 3;
 const BASE_MS = 1_700_000_000_000;
+/** Writers' clocks stay within this of each other's start, inside the receive rule's max drift. */
+const SKEW_MS_MAX = 25_000;
 
 type Step =
   | { kind: 'call'; writer: number; call: Call }
@@ -42,47 +45,65 @@ function pull(into: Store, from: Store): void {
   deliver(into, from, from.log.after(into.log.versionVector(), Number.MAX_SAFE_INTEGER).map((s) => s.op));
 }
 
+/** Directories every writer starts with, so that concurrent moves of them can form cycles. */
+const SHARED_DIRS = ['/a', '/b', '/c', '/a/b', '/b/c'];
+const dirPathArb = fc.constantFrom('/a', '/b', '/c', '/a/b', '/b/c', '/a/a', '/b/a', '/c/a', '/c/b');
+const moveStepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('call' as const), writer: fc.nat(WRITERS - 1), call: fc.record({ op: fc.constant('rename' as const), from: dirPathArb, to: dirPathArb, flags: fc.constantFrom(0, 2) }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pull' as const), into: fc.nat(WRITERS - 1), from: fc.nat(WRITERS - 1) }) },
+);
+
+function runScenario(steps: Step[], delivery: Array<{ origin: number; count: number; resend: boolean }>, shared: string[]): void {
+  const clocks = Array.from({ length: WRITERS }, (_, i) => new TestClock(BASE_MS + i * 7_000 - 7_000));
+  const writers = clocks.map((clock, i) => Store.open({ clock, mintOrigin: () => ORIGINS[i]! }));
+  const fss = writers.map((store) => FileSystem.live(store));
+  const late = new TestClock(BASE_MS + 10_000_000);
+  const subject = Store.open({ clock: late, mintOrigin: () => ORIGINS[3]! });
+  const reference = Store.open({ clock: late, mintOrigin: () => ORIGINS[4]! });
+  try {
+    for (const dir of shared) fss[0]!.mkdir(dir);
+    for (const w of writers) pull(w, writers[0]!);
+    for (const step of steps) {
+      if (step.kind === 'call') outcome(() => applyReal(fss[step.writer]!, step.call));
+      else if (step.kind === 'pull') pull(writers[step.into]!, writers[step.from]!);
+      else clocks[step.writer]!.ms = Math.min(BASE_MS + SKEW_MS_MAX, Math.max(BASE_MS - SKEW_MS_MAX, clocks[step.writer]!.ms + step.deltaMs));
+    }
+    const streams: Op[][] = writers.map((w) => [...w.log.scan()].map((s) => s.op).filter((op) => op.origin === w.origin));
+    const sent = streams.map(() => 0);
+    for (const { origin, count, resend } of delivery) {
+      const from = resend ? Math.max(0, sent[origin]! - count) : sent[origin]!;
+      const batch = streams[origin]!.slice(from, from + count);
+      deliver(subject, writers[origin]!, batch);
+      sent[origin] = Math.max(sent[origin]!, from + batch.length);
+    }
+    streams.forEach((stream, i) => deliver(subject, writers[i]!, stream.slice(sent[i])));
+    streams.forEach((stream, i) => deliver(reference, writers[i]!, stream));
+
+    const verdict = subject.verify();
+    expect(verdict.rebuilt).toBe(verdict.live);
+    checkTree(subject, FileSystem.live(subject));
+    checkContent(subject);
+    expect(reference.verify().ok).toBe(true);
+    const tree = canonicalTree(FileSystem.live(subject));
+    expect(canonicalTree(FileSystem.live(reference))).toEqual(tree);
+    expect(subject.log.fingerprint()).toBe(reference.log.fingerprint());
+
+    for (const a of writers) for (const b of writers) pull(a, b);
+    for (const w of writers) {
+      expect(w.log.fingerprint()).toBe(subject.log.fingerprint());
+      expect(canonicalTree(FileSystem.live(w))).toEqual(tree);
+    }
+  } finally {
+    for (const store of [...writers, subject, reference]) store.close();
+  }
+}
+
 describe('out-of-order ingest', () => {
   it('equals replay in timestamp order', () => {
-    fc.assert(fc.property(fc.array(stepArb, { maxLength: 60, size: 'large' }), deliveryArb, (steps, delivery) => {
-      const clocks = Array.from({ length: WRITERS }, (_, i) => new TestClock(BASE_MS + i * 7_000));
-      const writers = clocks.map((clock, i) => Store.open({ clock, mintOrigin: () => ORIGINS[i]! }));
-      const fss = writers.map((store) => FileSystem.live(store));
-      const late = new TestClock(BASE_MS + 10_000_000);
-      const subject = Store.open({ clock: late, mintOrigin: () => ORIGINS[3]! });
-      const reference = Store.open({ clock: late, mintOrigin: () => ORIGINS[4]! });
-      try {
-        for (const step of steps) {
-          if (step.kind === 'call') outcome(() => applyReal(fss[step.writer]!, step.call));
-          else if (step.kind === 'pull') pull(writers[step.into]!, writers[step.from]!);
-          else clocks[step.writer]!.ms += step.deltaMs;
-        }
-        const streams: Op[][] = writers.map((w) => [...w.log.scan()].map((s) => s.op).filter((op) => op.origin === w.origin));
-        const sent = streams.map(() => 0);
-        for (const { origin, count, resend } of delivery) {
-          const from = resend ? Math.max(0, sent[origin]! - count) : sent[origin]!;
-          const batch = streams[origin]!.slice(from, from + count);
-          deliver(subject, writers[origin]!, batch);
-          sent[origin] = Math.max(sent[origin]!, from + batch.length);
-        }
-        streams.forEach((stream, i) => deliver(subject, writers[i]!, stream.slice(sent[i])));
-        streams.forEach((stream, i) => deliver(reference, writers[i]!, stream));
+    fc.assert(fc.property(fc.array(stepArb, { maxLength: 60, size: 'large' }), deliveryArb, (steps, delivery) => runScenario(steps, delivery, [])), fcParams());
+  });
 
-        const verdict = subject.verify();
-        expect(verdict.rebuilt).toBe(verdict.live);
-        expect(reference.verify().ok).toBe(true);
-        const tree = canonicalTree(FileSystem.live(subject));
-        expect(canonicalTree(FileSystem.live(reference))).toEqual(tree);
-        expect(subject.log.fingerprint()).toBe(reference.log.fingerprint());
-
-        for (const a of writers) for (const b of writers) pull(a, b);
-        for (const w of writers) {
-          expect(w.log.fingerprint()).toBe(subject.log.fingerprint());
-          expect(canonicalTree(FileSystem.live(w))).toEqual(tree);
-        }
-      } finally {
-        for (const store of [...writers, subject, reference]) store.close();
-      }
-    }), fcParams());
+  it('never forms a cycle from concurrent directory moves', () => {
+    fc.assert(fc.property(fc.array(moveStepArb, { maxLength: 30, size: 'large' }), deliveryArb, (steps, delivery) => runScenario(steps, delivery, SHARED_DIRS)), fcParams());
   });
 });

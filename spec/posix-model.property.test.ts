@@ -8,6 +8,7 @@ import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyModel, applyReal, callArb, outcome, pathArb, type Call } from './fs-calls.ts';
 import { Model } from './model.ts';
+import { checkContent, checkTree } from './invariants.ts';
 
 interface ModelState {
   model: Model;
@@ -136,6 +137,8 @@ describe('POSIX reference model', () => {
         expect(verdict.rebuilt).toBe(verdict.live);
         real.store.rebuild();
         expect(canonicalTree(real.fs)).toEqual(before);
+        checkTree(real.store, real.fs);
+        checkContent(real.store);
       } finally {
         real.store.close();
       }

@@ -39,7 +39,7 @@ export function runLog([db]: string[], values: { path?: string | boolean; actor?
   const scratch = openSqlite(':memory:');
   try {
     const projector = new Projector(scratch, store.log);
-    const reader = new Reader(scratch);
+    const reader = new Reader(scratch, store.log);
     const local = (ref: string) => store.log.localId(ref);
     const show = (names: Uint8Array[] | null) => (names ? `/${names.map(showName).join('/')}` : null);
     const entryPath = (entryId: number) => {
