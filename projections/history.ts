@@ -3,7 +3,6 @@
 import { formatTs, HLC_COUNTER_MAX, isRef, openSqlite, parseRef, type Ts } from '../log/index.ts';
 import { FileSystem } from './filesystem.ts';
 import { Projector } from './projector.ts';
-import { Reader } from './reader.ts';
 import type { Store } from './store.ts';
 
 const LAST_ORIGIN = 'Z'.repeat(26);
@@ -33,7 +32,8 @@ export function resolveAt(store: Store, at: string): Ts {
 
 export function openHistory(store: Store, until: Ts, onProgress?: (done: number) => void): HistoryView {
   const scratch = openSqlite(':memory:');
-  const ops = new Projector(scratch, store.log).rebuild({ until, onProgress });
-  const fs = new FileSystem({ reader: new Reader(scratch, store.log), chunks: store.chunks }, null);
+  const projector = new Projector(scratch, store.log);
+  const ops = projector.rebuild({ until, onProgress });
+  const fs = new FileSystem({ reader: projector.reader(), chunks: store.chunks }, null);
   return { fs, ops, until, close: () => scratch.close() };
 }

@@ -3,6 +3,7 @@
 // applied undoes them, applies, and redoes them (undo-do-redo). The result always equals a
 // replay of the whole log in timestamp order, which rebuild() does literally.
 import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
+import { Reader } from './reader.ts';
 import { Registers } from './registers.ts';
 import { ProjectionRows } from './rows.ts';
 import { clearProjections, createProjectionSchema } from './schema.ts';
@@ -28,6 +29,11 @@ export class Projector {
   /** Writes cached rows; called before commit and before any SQL read of the projections. */
   flush(): void {
     this.rows.flush();
+  }
+
+  /** A reader over these tables that first writes any rows this projector holds in memory. */
+  reader(ids: Pick<LogStore, 'globalRef' | 'knownId'> = this.log): Reader {
+    return new Reader(this.sql, ids, () => this.flush());
   }
 
   /** Drops cached rows after a rollback. */

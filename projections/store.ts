@@ -8,7 +8,7 @@ import {
   type Actor, type Clock, type Op, type OpBody, type SqlAdapter, type StoredOp, type Ts,
 } from '../log/index.ts';
 import { Projector } from './projector.ts';
-import { Reader } from './reader.ts';
+import type { Reader } from './reader.ts';
 import { PROJECTION_TABLES } from './schema.ts';
 
 export interface StoreOptions {
@@ -38,7 +38,7 @@ export class Store {
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
-    this.reader = new Reader(sql, this.log, () => this.projector.flush());
+    this.reader = this.projector.reader();
     const version = this.log.getMeta('schema');
     if (version !== undefined && version !== SCHEMA_VERSION) {
       throw new Error(`store schema version ${String(version)} is not supported (this ledgerfs reads ${SCHEMA_VERSION})`);

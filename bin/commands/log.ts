@@ -1,7 +1,7 @@
 // log: the ops in timestamp order, each with its kind, the paths it touched (as they were when
 // it applied, found by replaying the log into a scratch projection) and who made it.
 import { formatRef, openSqlite, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
-import { Projector, Reader, showName } from '../../projections/index.ts';
+import { Projector, showName } from '../../projections/index.ts';
 import { openExisting, UsageError } from './common.ts';
 
 interface LogLine {
@@ -39,7 +39,7 @@ export function runLog([db]: string[], values: { path?: string | boolean; actor?
   const scratch = openSqlite(':memory:');
   try {
     const projector = new Projector(scratch, store.log);
-    const reader = new Reader(scratch, store.log);
+    const reader = projector.reader();
     const local = (ref: string) => store.log.localId(ref);
     const show = (names: Uint8Array[] | null) => (names ? `/${names.map(showName).join('/')}` : null);
     const entryPath = (entryId: number) => {

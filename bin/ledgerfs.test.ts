@@ -1,0 +1,109 @@
+// The ledgerfs CLI, run as a user runs it: a child process on a real store file.
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSystem, Store } from '../projections/index.ts';
+
+const CLI = join(import.meta.dirname, 'ledgerfs.ts');
+const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A store with a small history: v1 of a file, then v2, a rename and a delete. */
+function history(file: string) {
+  const store = Store.open({ file });
+  const fs = FileSystem.live(store);
+  fs.as({ kind: 'exec', id: 'exec-1', command: 'make' }).mkdir('/src');
+  fs.as({ kind: 'exec', id: 'exec-1', command: 'make' }).writeFile('/src/a.txt', 'version 1');
+  fs.symlink('a.txt', '/src/link');
+  fs.link('/src/a.txt', '/src/hard');
+  fs.chmod('/src/a.txt', 0o600);
+  const v1 = `${store.origin}:${store.log.seqOf(store.origin)}`;
+  fs.as({ kind: 'exec', id: 'exec-2', command: 'sed -i' }).writeFile('/src/a.txt', 'version 2!');
+  fs.rename('/src/a.txt', '/src/b.txt');
+  fs.unlink('/src/hard');
+  store.close();
+  return { v1 };
+}
+
+describe('ledgerfs CLI', () => {
+  it('init creates a store once', () => {
+    const db = join(dir, 'init.db');
+    const first = cli('init', db);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/origin [0-9A-Z]{26}/);
+    expect(cli('init', db)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
+    expect(cli('log', join(dir, 'missing.db'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/no store at/) });
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('log').code).toBe(2);
+  });
+
+  it('log lists ops with paths and actors, filtered', () => {
+    const db = join(dir, 'log.db');
+    history(db);
+    const all = cli('log', db, '--json').stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(all.map((l) => l.kind)).toEqual(['create', 'create', 'setContent', 'create', 'link', 'setAttr', 'setContent', 'move', 'unlink']);
+    expect(all[7].paths).toEqual(['/src/a.txt', '/src/b.txt']);
+    expect(all[8].paths).toEqual(['/src/hard']);
+    const byExec = cli('log', db, '--actor', 'exec-2', '--json').stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(byExec).toHaveLength(1);
+    expect(byExec[0]).toMatchObject({ kind: 'setContent', paths: ['/src/a.txt'], actor: { id: 'exec-2', command: 'sed -i' } });
+    const underLink = cli('log', db, '--path', '/src/link', '--json').stdout.trim().split('\n');
+    expect(underLink).toHaveLength(1);
+    const text = cli('log', db, '--path', '/src/b.txt');
+    expect(text.stdout).toMatch(/move\s+\/src\/a.txt -> \/src\/b.txt/);
+    expect(cli('log', db, '--limit', '2', '--json').stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('verify passes on a good store and fails on a tampered projection', () => {
+    const db = join(dir, 'verify.db');
+    history(db);
+    expect(cli('verify', db)).toMatchObject({ code: 0, stdout: expect.stringMatching(/verify: ok/) });
+    const store = Store.open({ file: db });
+    store.sql.exec("UPDATE nodes SET mode = 511 WHERE type = 'file'");
+    store.close();
+    const bad = cli('verify', db, '--json');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, projections: { ok: false } });
+  });
+
+  it('replay writes the past tree at an op and at a time', () => {
+    const db = join(dir, 'replay.db');
+    const { v1 } = history(db);
+    const past = join(dir, 'past');
+    const result = cli('replay', db, '--at', v1, '--out', past);
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(past, 'src/a.txt'), 'utf8')).toBe('version 1');
+    expect(statSync(join(past, 'src/a.txt')).mode & 0o777).toBe(0o600);
+    expect(readlinkSync(join(past, 'src/link'))).toBe('a.txt');
+    expect(statSync(join(past, 'src/hard')).ino).toBe(statSync(join(past, 'src/a.txt')).ino);
+    expect(existsSync(join(past, 'src/b.txt'))).toBe(false);
+
+    const now = join(dir, 'now');
+    expect(cli('replay', db, '--at', String(Date.now() + 1000), '--out', now).code).toBe(0);
+    expect(readFileSync(join(now, 'src/b.txt'), 'utf8')).toBe('version 2!');
+    expect(lstatSync(join(now, 'src/link')).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(now, 'src/hard'))).toBe(false);
+
+    expect(cli('replay', db, '--at', v1, '--out', now)).toMatchObject({ code: 1, stderr: expect.stringMatching(/not empty/) });
+    expect(cli('replay', db, '--at', 'yesterday-ish', '--out', join(dir, 'x'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/--at wants/) });
+    expect(cli('replay', db, '--out', join(dir, 'y')).code).toBe(2);
+  });
+
+  it('bench log prints one JSON line', () => {
+    const result = cli('bench', 'log', '--json', '--ops', '5000');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0]!);
+    expect(report.bench).toBe('log');
+    expect(report.verify_ok).toBe(true);
+    for (const key of ['append_single_txn', 'append_batched', 'rebuild']) expect(report.results[key].value).toBeGreaterThan(0);
+  });
+});
