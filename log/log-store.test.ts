@@ -41,7 +41,7 @@ describe('LogStore', () => {
     for (const o of [ops[1]!, ops[0]!, ops[2]!]) two.append(o);
     expect(one.fingerprint()).toBe(two.fingerprint());
     expect(one.fingerprint()).not.toBe('0'.repeat(64));
-    one.flushMeta();
+    one.flush();
     const reopened = new LogStore(one.sql);
     expect(reopened.fingerprint()).toBe(one.fingerprint());
     expect(reopened.versionVector()).toEqual(one.versionVector());

@@ -9,7 +9,8 @@ import type { Ts } from './hlc.ts';
 import { HASH_BYTES } from './manifest.ts';
 import { ORIGIN_NUM_MAX, SEQ_MAX } from './limits.ts';
 import type { Op } from './op.ts';
-import type { SqlAdapter, SqlStatement } from './sql.ts';
+import type { SqlAdapter, SqlStatement, SqlValue } from './sql.ts';
+import { BulkWriter } from './bulk.ts';
 
 export class GapError extends Error {
   override name = 'GapError';
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS ops (ts TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE,
 type OpRow = { id: number; bytes: Uint8Array };
 
 const ID_CACHE_MAX = 65536;
+const PENDING_OPS_MAX = 4096;
 
 export class LogStore {
   private readonly nums = new Map<string, number>();
@@ -50,8 +52,11 @@ export class LogStore {
   private readonly ids = new Map<Ref, number>();
   private fingerprintBytes = new Uint8Array(HASH_BYTES);
   private dirty = false;
+  /** appended rows not yet written: inserted together, before the commit or any read */
+  private pending: SqlValue[][] = [];
+  private readonly insertOps: BulkWriter;
   private readonly stmt: {
-    insertOrigin: SqlStatement; insertOp: SqlStatement; getOp: SqlStatement<OpRow>; setMeta: SqlStatement;
+    insertOrigin: SqlStatement; getOp: SqlStatement<OpRow>; setMeta: SqlStatement;
     getMeta: SqlStatement<{ value: unknown }>; maxSeq: SqlStatement<{ id: number | null }>;
     afterTs: SqlStatement; originAfter: SqlStatement<OpRow & { ts: Ts }>;
     count: SqlStatement<{ n: number }>; maxTs: SqlStatement<{ ts: Ts | null }>;
@@ -64,7 +69,6 @@ export class LogStore {
     sql.exec(SCHEMA);
     this.stmt = {
       insertOrigin: sql.prepare('INSERT INTO origins (num, origin) VALUES (?, ?)'),
-      insertOp: sql.prepare('INSERT INTO ops (id, ts, bytes) VALUES (?, ?, ?)'),
       getOp: sql.prepare('SELECT id, bytes FROM ops WHERE id = ?'),
       setMeta: sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: sql.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -74,6 +78,7 @@ export class LogStore {
       count: sql.prepare('SELECT count(*) AS n FROM ops'),
       maxTs: sql.prepare('SELECT max(ts) AS ts FROM ops'),
     };
+    this.insertOps = new BulkWriter(sql, 'INSERT INTO ops (ts, id, bytes)', 3);
     this.reload();
   }
 
@@ -82,6 +87,7 @@ export class LogStore {
     this.nums.clear();
     this.origins.clear();
     this.ids.clear();
+    this.pending = [];
     this.seqs.clear();
     for (const row of this.sql.prepare<{ num: number; origin: string }>('SELECT num, origin FROM origins').all()) {
       this.nums.set(row.origin, row.num);
@@ -102,8 +108,12 @@ export class LogStore {
     this.stmt.setMeta.run(key, value);
   }
 
-  /** Writes the fingerprint once per transaction, before it commits. */
-  flushMeta(): void {
+  /** Writes appended ops and the fingerprint; once per transaction, before it commits. */
+  flush(): void {
+    if (this.pending.length > 0) {
+      this.insertOps.write(this.pending);
+      this.pending = [];
+    }
     if (!this.dirty) return;
     this.setMeta('fingerprint', this.fingerprintBytes);
     this.dirty = false;
@@ -169,7 +179,8 @@ export class LogStore {
     const have = this.seqs.get(num)!;
     if (op.seq !== have + 1) throw new GapError(op.origin, have, op.seq);
     const id = packId(num, op.seq);
-    this.stmt.insertOp.run(id, op.ts, bytes);
+    this.pending.push([op.ts, id, bytes]);
+    if (this.pending.length >= PENDING_OPS_MAX) this.flush();
     this.seqs.set(num, op.seq);
     xorInto(this.fingerprintBytes, opDigest(bytes));
     this.dirty = true;
@@ -177,6 +188,7 @@ export class LogStore {
   }
 
   get(id: number): StoredOp | undefined {
+    this.flush();
     const row = this.stmt.getOp.get(id);
     return row && { id: row.id, bytes: row.bytes, op: decodeOp(row.bytes, true) };
   }
@@ -184,6 +196,7 @@ export class LogStore {
   /** All ops in timestamp order, optionally only those after `afterTs`, read in pages. */
   *scan(afterTs: Ts = '', pageCount = 4096): Generator<StoredOp> {
     let last = afterTs;
+    this.flush();
     for (;;) {
       const rows = this.stmt.afterTs.values(last, pageCount) as Array<[number, Uint8Array, Ts]>;
       for (const [id, bytes] of rows) yield { id, bytes, op: decodeOp(bytes, true) };
@@ -194,6 +207,7 @@ export class LogStore {
 
   /** Up to `limit` ops the holder of `vv` lacks, in timestamp order, each origin's a prefix. */
   after(vv: VersionVector, limit: number): StoredOp[] {
+    this.flush();
     const picked: Array<OpRow & { ts: Ts }> = [];
     for (const [num, origin] of this.origins) {
       const from = vv[origin] ?? 0;
@@ -222,10 +236,12 @@ export class LogStore {
   }
 
   count(): number {
+    this.flush();
     return this.stmt.count.get()!.n;
   }
 
   maxTs(): Ts | null {
+    this.flush();
     return this.stmt.maxTs.get()?.ts ?? null;
   }
 }

@@ -76,7 +76,7 @@ export class Store {
       return this.sql.transaction(() => {
         const result = fn();
         this.projector.flush();
-        this.log.flushMeta();
+        this.log.flush();
         return result;
       });
     } catch (error) {
