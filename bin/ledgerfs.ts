@@ -6,6 +6,7 @@ import { runLog } from './commands/log.ts';
 import { runVerify } from './commands/verify.ts';
 import { runReplay } from './commands/replay.ts';
 import { runBench } from './commands/bench.ts';
+import { runMount } from './commands/mount.ts';
 
 const USAGE = `usage: ledgerfs <command> [options]
 
@@ -15,12 +16,13 @@ const USAGE = `usage: ledgerfs <command> [options]
   verify <db>                        rebuild the projections from the log and compare; check chunks
   replay <db> --at <op|time> --out <dir>
                                      write the tree as it was at an op (ORIGIN:seq) or time
+  mount <db> <mountpoint>            serve the store with kernel FUSE until SIGTERM/SIGINT
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
 `;
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
 
-const COMMANDS: Record<string, Command> = { init: runInit, log: runLog, verify: runVerify, replay: runReplay, bench: runBench };
+const COMMANDS: Record<string, Command> = { init: runInit, log: runLog, verify: runVerify, replay: runReplay, mount: runMount, bench: runBench };
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
-      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [name, ...rest] = positionals;

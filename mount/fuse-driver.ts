@@ -1,0 +1,122 @@
+// The FUSE driver: kernel requests, through fuse-native (patched, see mount/fuse-native.patch),
+// onto the filesystem API. Each request runs synchronously on the event loop and answers with
+// 0, a result, or a negative errno; a thrown FsError becomes its errno, anything else is a bug:
+// it is logged and answered with EIO rather than killing the process and leaving a dead mount.
+// Every operation fuse-native can deliver is implemented; what libfuse 2's path API cannot
+// express (renameat2 flags, file locks) the kernel answers itself (EINVAL, local locks).
+import { createRequire } from 'node:module';
+import { FsError, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
+import type { Actor, Timespec } from '../log/index.ts';
+
+const require = createRequire(import.meta.url);
+
+/** fuse-native's constructor; typed here for the parts ledgerfs uses. */
+export interface FuseHandle {
+  caller: [uid: number, gid: number, pid: number] | undefined;
+  mount(cb: (err: Error | null) => void): void;
+  unmount(cb: (err: Error | null) => void): void;
+}
+type FuseConstructor = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseHandle;
+export const Fuse = require('fuse-native') as FuseConstructor & { unmount(mnt: string, cb: (err: Error | null) => void): void };
+
+const EIO = -5;
+const UTIME_NOW = (1 << 30) - 1;
+const UTIME_OMIT = (1 << 30) - 2;
+const BLOCK_BYTES = 4096;
+
+type Callback = (code: number, ...results: unknown[]) => void;
+
+export function fuseStat(attr: Attr) {
+  return {
+    ino: attr.ino, mode: attr.mode, uid: attr.uid, gid: attr.gid, size: attr.size, nlink: attr.nlink, rdev: attr.rdev,
+    blksize: BLOCK_BYTES, blocks: attr.blocks, atime: attr.atime, mtime: attr.mtime, ctime: attr.ctime,
+  };
+}
+
+function fuseStatfs(s: StatFs) {
+  return { bsize: s.bsize, frsize: s.frsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: s.namemax };
+}
+
+/** A time from utimens: UTIME_NOW is the wall clock, UTIME_OMIT leaves the time alone. */
+function requestedTime([sec, nsec]: Timespec, now: number): Timespec | undefined {
+  if (nsec === UTIME_OMIT) return undefined;
+  if (nsec === UTIME_NOW) return [Math.floor(now / 1000), (now % 1000) * 1e6];
+  return [sec, nsec];
+}
+
+export interface DriverOptions {
+  fs: FileSystem;
+  /** the mounted handle, read for the caller of each request */
+  fuse: () => FuseHandle;
+  log?: (message: string) => void;
+}
+
+/** The fuse-native operations object for a FileSystem. */
+export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${m}\n`) }: DriverOptions): Record<string, unknown> {
+  const as = (): FileSystem => {
+    const caller = fuse().caller;
+    const actor: Actor = caller ? { kind: 'fuse', uid: caller[0], gid: caller[1], pid: caller[2] } : { kind: 'fuse' };
+    return fs.as(actor);
+  };
+  /**
+   * Runs a request: its result, or the errno it failed with. read and write answer with the
+   * byte count in the code position (`count`), as fuse-native wants.
+   */
+  const handle = (name: string, fn: (fs: FileSystem) => unknown, count = false) => (cb: Callback) => {
+    try {
+      const result = fn(as());
+      if (count) cb(result as number);
+      else if (result === undefined) cb(0);
+      else cb(0, result);
+    } catch (error) {
+      if (error instanceof FsError) return cb(-error.errno);
+      log(`ledgerfs: ${name} failed: ${(error as Error).stack ?? String(error)}`);
+      cb(EIO);
+    }
+  };
+  return {
+    init: (cb: Callback) => cb(0),
+    getattr: (path: string, cb: Callback) => handle('getattr', (f) => fuseStat(f.lstat(path)))(cb),
+    fgetattr: (_path: string, fd: number, cb: Callback) => handle('fgetattr', (f) => fuseStat(f.fstat(fd)))(cb),
+    access: (path: string, _mode: number, cb: Callback) => handle('access', (f) => void f.lstat(path))(cb),
+    statfs: (_path: string, cb: Callback) => handle('statfs', (f) => fuseStatfs(f.statfs()))(cb),
+    opendir: (path: string, _flags: number, cb: Callback) => handle('opendir', (f) => {
+      if (f.stat(path).type !== 'dir') throw new FsError('ENOTDIR', 'opendir', path);
+      return 0;
+    })(cb),
+    releasedir: (_path: string, _fd: number, cb: Callback) => cb(0),
+    readdir: (path: string, cb: Callback) => handle('readdir', (f) => ['.', '..', ...f.readdir(path).map((e) => Buffer.from(e.name).toString('utf8'))])(cb),
+    readlink: (path: string, cb: Callback) => handle('readlink', (f) => Buffer.from(f.readlink(path)).toString('utf8'))(cb),
+    open: (path: string, flags: number, cb: Callback) => handle('open', (f) => f.open(path, flags))(cb),
+    create: (path: string, mode: number, cb: Callback) => handle('create', (f) => f.open(path, 0o102 /* O_RDWR|O_CREAT */, mode & 0o7777))(cb),
+    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('read', (f) => {
+      const data = f.read(fd, pos, len);
+      buf.set(data);
+      return data.length;
+    }, true)(cb),
+    write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('write', (f) => f.write(fd, buf.subarray(0, len), pos), true)(cb),
+    flush: (_path: string, _fd: number, cb: Callback) => cb(0),
+    fsync: (_path: string, _datasync: number, fd: number, cb: Callback) => handle('fsync', (f) => f.fsync(fd))(cb),
+    fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Callback) => cb(0),
+    release: (_path: string, fd: number, cb: Callback) => handle('release', (f) => f.release(fd))(cb),
+    truncate: (path: string, size: number, cb: Callback) => handle('truncate', (f) => f.truncate(path, size))(cb),
+    ftruncate: (_path: string, fd: number, size: number, cb: Callback) => handle('ftruncate', (f) => f.ftruncate(fd, size))(cb),
+    unlink: (path: string, cb: Callback) => handle('unlink', (f) => f.unlink(path))(cb),
+    mkdir: (path: string, mode: number, cb: Callback) => handle('mkdir', (f) => void f.mkdir(path, mode & 0o7777))(cb),
+    rmdir: (path: string, cb: Callback) => handle('rmdir', (f) => f.rmdir(path))(cb),
+    rename: (from: string, to: string, cb: Callback) => handle('rename', (f) => f.rename(from, to))(cb),
+    link: (existing: string, path: string, cb: Callback) => handle('link', (f) => void f.link(existing, path))(cb),
+    symlink: (target: string, path: string, cb: Callback) => handle('symlink', (f) => void f.symlink(target, path))(cb),
+    mknod: (path: string, mode: number, dev: number, cb: Callback) => handle('mknod', (f) => void f.mknod(path, mode, dev))(cb),
+    chmod: (path: string, mode: number, cb: Callback) => handle('chmod', (f) => void f.chmod(path, mode))(cb),
+    chown: (path: string, uid: number, gid: number, cb: Callback) => handle('chown', (f) => void f.chown(path, uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid, false))(cb),
+    utimens: (path: string, atime: Timespec, mtime: Timespec, cb: Callback) => handle('utimens', (f) => {
+      const now = Date.now();
+      void f.utimens(path, requestedTime(atime, now), requestedTime(mtime, now), false);
+    })(cb),
+    setxattr: (path: string, name: string, value: Buffer, _position: number, flags: number, cb: Callback) => handle('setxattr', (f) => f.setxattr(path, name, Buffer.from(value), flags))(cb),
+    getxattr: (path: string, name: string, _position: number, cb: Callback) => handle('getxattr', (f) => Buffer.from(f.getxattr(path, name)))(cb),
+    listxattr: (path: string, cb: Callback) => handle('listxattr', (f) => f.listxattr(path).map((n) => Buffer.from(n).toString('utf8')))(cb),
+    removexattr: (path: string, name: string, cb: Callback) => handle('removexattr', (f) => f.removexattr(path, name))(cb),
+  };
+}

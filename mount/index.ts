@@ -1,0 +1,3 @@
+// mount/: the FUSE driver and mounting.
+export { FuseMount, MOUNT_OPTIONS, forceUnmount, isMounted } from './fuse-mount.ts';
+export { fuseOperations } from './fuse-driver.ts';
