@@ -17,10 +17,15 @@ export function report(bench: string, rows: BenchRow[], extra: Record<string, un
   for (const row of rows) {
     lines.push([row.name, fmt(row.value), row.unit, row.baseline === undefined ? '' : fmt(row.baseline), row.baseline === undefined ? '' : `${(row.value / row.baseline).toFixed(2)}x`, row.note ?? '']);
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
   process.stdout.write(`${bench} ${JSON.stringify(extra)}\n`);
+  printTable(lines);
+}
+
+/** Prints rows of cells as aligned columns; the first row is the header. */
+export function printTable(lines: string[][]): void {
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
   for (const line of lines) process.stdout.write(`${line.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+export const round = (n: number) => Math.round(n * 100) / 100;
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));

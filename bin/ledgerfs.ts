@@ -18,6 +18,7 @@ const USAGE = `usage: ledgerfs <command> [options]
                                      write the tree as it was at an op (ORIGIN:seq) or time
   mount <db> <mountpoint>            serve the store with kernel FUSE until SIGTERM/SIGINT
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
+  bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
 `;
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;

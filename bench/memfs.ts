@@ -1,0 +1,133 @@
+// The floor for the mount bench: a minimal in-memory filesystem on fuse-native with the same
+// mount options as ledgerfs. Each FUSE request still crosses into the Node event loop and back;
+// what this costs is what ledgerfs cannot go below without leaving fuse-native.
+// Run as a process: node bench/memfs.ts <mountpoint>; prints "mounted", unmounts on SIGTERM.
+import { posix } from 'node:path';
+import { Fuse } from '../mount/fuse-driver.ts';
+import { forceUnmount, MOUNT_OPTIONS } from '../mount/index.ts';
+
+type Time = [number, number];
+interface Node {
+  ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  data: Buffer;
+  size: number;
+  target: string;
+  nlink: number;
+  atime: Time;
+  mtime: Time;
+  ctime: Time;
+  children?: Map<string, Node>;
+  xattrs: Map<string, Buffer>;
+}
+
+const E = { ENOENT: -2, EEXIST: -17, ENOTDIR: -20, EISDIR: -21, ENOTEMPTY: -39, ENODATA: -61 };
+let nextIno = 2;
+const now = (): Time => {
+  const ms = Date.now();
+  return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+};
+const make = (mode: number, target = ''): Node => ({
+  ino: nextIno++, mode, uid: 0, gid: 0, data: Buffer.alloc(0), size: 0, target, nlink: 1, atime: now(), mtime: now(), ctime: now(),
+  children: (mode & 0o170000) === 0o040000 ? new Map() : undefined, xattrs: new Map(),
+});
+const root = make(0o040755);
+root.ino = 1;
+
+function find(path: string): Node | undefined {
+  let node: Node | undefined = root;
+  for (const part of path.split('/')) if (part) node = node?.children?.get(part);
+  return node;
+}
+const parentOf = (path: string) => find(posix.dirname(path));
+const nameOf = (path: string) => posix.basename(path);
+const handles = new Map<number, Node>();
+let nextFh = 1;
+type Cb = (code: number, ...rest: unknown[]) => void;
+const stat = (n: Node) => ({ ino: n.ino, mode: n.mode, uid: n.uid, gid: n.gid, size: n.children ? 4096 : n.size, nlink: n.nlink, atime: n.atime, mtime: n.mtime, ctime: n.ctime, blksize: 4096, blocks: Math.ceil(n.size / 512) });
+
+function add(path: string, node: Node, cb: Cb): void {
+  const parent = parentOf(path);
+  if (!parent?.children) return cb(E.ENOENT);
+  if (parent.children.has(nameOf(path))) return cb(E.EEXIST);
+  parent.children.set(nameOf(path), node);
+  parent.mtime = now();
+  cb(0);
+}
+
+function ensureCapacity(node: Node, size: number): void {
+  if (size <= node.data.length) return;
+  const grown = Buffer.alloc(Math.max(size, node.data.length * 2));
+  node.data.copy(grown, 0, 0, node.size);
+  node.data = grown;
+}
+
+const ops = {
+  init: (cb: Cb) => cb(0),
+  getattr: (path: string, cb: Cb) => { const n = find(path); return n ? cb(0, stat(n)) : cb(E.ENOENT); },
+  fgetattr: (_p: string, fd: number, cb: Cb) => { const n = handles.get(fd); return n ? cb(0, stat(n)) : cb(E.ENOENT); },
+  access: (path: string, _m: number, cb: Cb) => cb(find(path) ? 0 : E.ENOENT),
+  statfs: (_p: string, cb: Cb) => cb(0, { bsize: 4096, frsize: 4096, blocks: 1 << 24, bfree: 1 << 23, bavail: 1 << 23, files: 1 << 20, ffree: 1 << 20, favail: 1 << 20, fsid: 0, flag: 0, namemax: 255 }),
+  opendir: (_p: string, _f: number, cb: Cb) => cb(0, 0),
+  releasedir: (_p: string, _fd: number, cb: Cb) => cb(0),
+  readdir: (path: string, cb: Cb) => { const n = find(path); return n?.children ? cb(0, ['.', '..', ...n.children.keys()]) : cb(E.ENOTDIR); },
+  readlink: (path: string, cb: Cb) => { const n = find(path); return n ? cb(0, n.target) : cb(E.ENOENT); },
+  open: (path: string, _flags: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); const fh = nextFh++; handles.set(fh, n); return cb(0, fh); },
+  create: (path: string, mode: number, cb: Cb) => {
+    const node = make(0o100000 | (mode & 0o7777));
+    add(path, node, (code) => { if (code) return cb(code); const fh = nextFh++; handles.set(fh, node); return cb(0, fh); });
+  },
+  read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+    const n = handles.get(fd)!;
+    const end = Math.min(n.size, pos + len);
+    if (pos >= end) return cb(0);
+    n.data.copy(buf, 0, pos, end);
+    return cb(end - pos);
+  },
+  write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+    const n = handles.get(fd)!;
+    ensureCapacity(n, pos + len);
+    buf.copy(n.data, pos, 0, len);
+    n.size = Math.max(n.size, pos + len);
+    n.mtime = now();
+    cb(len);
+  },
+  flush: (_p: string, _fd: number, cb: Cb) => cb(0),
+  fsync: (_p: string, _d: number, _fd: number, cb: Cb) => cb(0),
+  fsyncdir: (_p: string, _d: number, _fd: number, cb: Cb) => cb(0),
+  release: (_p: string, fd: number, cb: Cb) => { handles.delete(fd); cb(0); },
+  truncate: (path: string, size: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); ensureCapacity(n, size); n.data.fill(0, size); n.size = size; return cb(0); },
+  ftruncate: (_p: string, fd: number, size: number, cb: Cb) => { const n = handles.get(fd)!; ensureCapacity(n, size); n.data.fill(0, size); n.size = size; cb(0); },
+  unlink: (path: string, cb: Cb) => { const p = parentOf(path); const n = find(path); if (!p?.children || !n) return cb(E.ENOENT); n.nlink--; p.children.delete(nameOf(path)); return cb(0); },
+  mkdir: (path: string, mode: number, cb: Cb) => add(path, make(0o040000 | (mode & 0o7777)), cb),
+  rmdir: (path: string, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); if (n.children?.size) return cb(E.ENOTEMPTY); parentOf(path)!.children!.delete(nameOf(path)); return cb(0); },
+  rename: (from: string, to: string, cb: Cb) => {
+    const n = find(from);
+    const dest = parentOf(to);
+    if (!n || !dest?.children) return cb(E.ENOENT);
+    parentOf(from)!.children!.delete(nameOf(from));
+    dest.children.set(nameOf(to), n);
+    return cb(0);
+  },
+  link: (existing: string, path: string, cb: Cb) => { const n = find(existing); if (!n) return cb(E.ENOENT); n.nlink++; return add(path, n, cb); },
+  symlink: (target: string, path: string, cb: Cb) => add(path, make(0o120777, target), cb),
+  mknod: (path: string, mode: number, _dev: number, cb: Cb) => add(path, make(mode), cb),
+  chmod: (path: string, mode: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); n.mode = (n.mode & 0o170000) | (mode & 0o7777); return cb(0); },
+  chown: (path: string, uid: number, gid: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); if (uid !== 0xffffffff) n.uid = uid; if (gid !== 0xffffffff) n.gid = gid; return cb(0); },
+  utimens: (path: string, atime: Time, mtime: Time, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); n.atime = atime[1] >= 1e9 ? now() : atime; n.mtime = mtime[1] >= 1e9 ? now() : mtime; return cb(0); },
+  setxattr: (path: string, name: string, value: Buffer, _pos: number, _flags: number, cb: Cb) => { find(path)?.xattrs.set(name, Buffer.from(value)); cb(0); },
+  getxattr: (path: string, name: string, _pos: number, cb: Cb) => { const v = find(path)?.xattrs.get(name); return v ? cb(0, v) : cb(E.ENODATA); },
+  listxattr: (path: string, cb: Cb) => cb(0, [...(find(path)?.xattrs.keys() ?? [])]),
+  removexattr: (path: string, name: string, cb: Cb) => cb(find(path)?.xattrs.delete(name) ? 0 : E.ENODATA),
+};
+
+const mountPoint = process.argv[2]!;
+const fuse = new Fuse(mountPoint, ops, { ...MOUNT_OPTIONS, timeout: false, force: true, mkdir: true });
+fuse.mount((err) => {
+  if (err) throw err;
+  process.stdout.write('mounted\n');
+});
+const stop = () => void forceUnmount(mountPoint).then(() => fuse.unmount(() => process.exit(0)));
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);
