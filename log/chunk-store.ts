@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 import { assert } from './assert.ts';
 import { CHUNK_BYTES } from './limits.ts';
 import { HASH_BYTES } from './manifest.ts';
-import type { SqlAdapter, SqlStatement } from './sql.ts';
+import { ensureSchema, type SqlAdapter, type SqlStatement } from './sql.ts';
 
 export class ChunkHashError extends Error {
   override name = 'ChunkHashError';
@@ -51,7 +51,7 @@ export class ChunkStore {
   constructor(sql: SqlAdapter, verifyOnRead = true) {
     this.sql = sql;
     this.verifyOnRead = verifyOnRead;
-    sql.exec(SCHEMA);
+    ensureSchema(sql, 'chunks', SCHEMA);
     this.stmt = {
       insert: sql.prepare('INSERT OR IGNORE INTO chunks (hash, size, data) VALUES (?, ?, ?)'),
       get: sql.prepare('SELECT data FROM chunks WHERE hash = ?'),

@@ -7,7 +7,7 @@ export * from './op.ts';
 export * from './manifest.ts';
 export { encodeOp, decodeOp, checkOp, OpFormatError, OP_FORMAT } from './codec.ts';
 export * from './cursor.ts';
-export type { SqlAdapter, SqlStatement, SqlValue, SqlRow } from './sql.ts';
+export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';
 export { NodeSqlite, openSqlite } from './sqlite-node.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';

@@ -9,7 +9,7 @@ import type { Ts } from './hlc.ts';
 import { HASH_BYTES } from './manifest.ts';
 import { ORIGIN_NUM_MAX, SEQ_MAX } from './limits.ts';
 import type { Op } from './op.ts';
-import type { SqlAdapter, SqlStatement, SqlValue } from './sql.ts';
+import { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue } from './sql.ts';
 import { BulkWriter } from './bulk.ts';
 
 export class GapError extends Error {
@@ -66,7 +66,7 @@ export class LogStore {
 
   constructor(sql: SqlAdapter) {
     this.sql = sql;
-    sql.exec(SCHEMA);
+    ensureSchema(sql, 'ops', SCHEMA);
     this.stmt = {
       insertOrigin: sql.prepare('INSERT INTO origins (num, origin) VALUES (?, ?)'),
       getOp: sql.prepare('SELECT id, bytes FROM ops WHERE id = ?'),

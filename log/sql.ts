@@ -13,6 +13,14 @@ export interface SqlStatement<Row = SqlRow> {
   values(...params: SqlValue[]): SqlValue[][];
 }
 
+/**
+ * Runs `ddl` unless `table` exists already: opening an existing store then takes no write lock,
+ * so readers (ledgerfs log, verify) never wait on a writer's open transaction.
+ */
+export function ensureSchema(sql: SqlAdapter, table: string, ddl: string): void {
+  if (!sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) sql.exec(ddl);
+}
+
 export interface SqlAdapter {
   /** Runs one or more statements without parameters (schema, pragmas). */
   exec(sql: string): void;
@@ -21,6 +29,8 @@ export interface SqlAdapter {
   /** Runs fn atomically; a nested call joins the outer transaction; a throw rolls it all back. */
   transaction<T>(fn: () => T): T;
   close(): void;
+  /** False once closed (a close inside a transaction rolls it back). */
+  readonly isOpen: boolean;
   /** The file behind the store, or null for an in-memory store. */
   readonly file: string | null;
 }

@@ -50,6 +50,10 @@ export class NodeSqlite implements SqlAdapter {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
 }
 
 export function openSqlite(file: string | ':memory:'): SqlAdapter {

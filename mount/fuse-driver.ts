@@ -97,7 +97,7 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('write', (f) => f.write(fd, buf.subarray(0, len), pos), true)(cb),
     flush: (_path: string, _fd: number, cb: Callback) => cb(0),
     fsync: (_path: string, _datasync: number, fd: number, cb: Callback) => handle('fsync', (f) => f.fsync(fd))(cb),
-    fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Callback) => cb(0),
+    fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Callback) => handle('fsyncdir', (f) => f.sync())(cb),
     release: (_path: string, fd: number, cb: Callback) => handle('release', (f) => f.release(fd))(cb),
     truncate: (path: string, size: number, cb: Callback) => handle('truncate', (f) => f.truncate(path, size))(cb),
     ftruncate: (_path: string, fd: number, size: number, cb: Callback) => handle('ftruncate', (f) => f.ftruncate(fd, size))(cb),

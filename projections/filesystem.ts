@@ -120,37 +120,42 @@ export class FileSystem {
       return target;
     }
     const { parts, trailingSlash } = splitPath(target, syscall);
-    const ino = this.walk(ROOT_ID, parts, follow || trailingSlash, syscall, target);
-    if (trailingSlash && this.reader.node(ino)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(target));
+    const { ino, type } = this.walk(ROOT_ID, parts, follow || trailingSlash, syscall, target);
+    if (trailingSlash && type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(target));
     return ino;
   }
 
-  private walk(start: number, path: Uint8Array[], followLast: boolean, syscall: string, shown: PathLike): number {
+  /**
+   * Walks names from directory `start`; returns the inode reached and its type. Entries carry
+   * their node's type, so only symlinks need their node read.
+   */
+  private walk(start: number, path: Uint8Array[], followLast: boolean, syscall: string, shown: PathLike): { ino: number; type: NodeType } {
     const queue = [...path];
     let current = start;
+    let type: NodeType = 'dir';
     let hops = 0;
     while (queue.length > 0) {
       const name = queue.shift()!;
+      if (type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(shown));
       if (isDot(name)) continue;
-      if (this.reader.node(current)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(shown));
       if (isDotDot(name)) {
         current = this.reader.parentOf(current);
         continue;
       }
       const entry = this.reader.lookup(current, name);
       if (!entry) throw new FsError('ENOENT', syscall, pathText(shown));
-      const node = this.reader.node(entry.node)!;
-      if (node.type === 'symlink' && (queue.length > 0 || followLast)) {
+      if (entry.type === 'symlink' && (queue.length > 0 || followLast)) {
         if (++hops > SYMLINK_HOPS_MAX) throw new FsError('ELOOP', syscall, pathText(shown));
-        const target = node.target!;
+        const target = this.reader.node(entry.node)!.target!;
         if (target.length === 0) throw new FsError('ENOENT', syscall, pathText(shown));
         if (target[0] === 0x2f) current = ROOT_ID;
         queue.unshift(...splitPath(target, syscall).parts);
         continue;
       }
       current = entry.node;
+      type = entry.type;
     }
-    return current;
+    return { ino: current, type };
   }
 
   /** The parent directory and final name of a path, and the entry there if any. */
@@ -159,8 +164,8 @@ export class FileSystem {
     if (!name) throw new FsError('EBUSY', syscall, pathText(path), 'the root');
     if (isDot(name) || isDotDot(name)) throw new FsError('EINVAL', syscall, pathText(path));
     const parent = this.walk(start, parts.slice(0, -1), true, syscall, path);
-    if (this.reader.node(parent)?.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(path));
-    return { parent, name, entry: this.reader.lookup(parent, name) };
+    if (parent.type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(path));
+    return { parent: parent.ino, name, entry: this.reader.lookup(parent.ino, name) };
   }
 
   /** open with O_CREAT: like Linux, a dangling symlink in the last component is created through. */
@@ -168,14 +173,13 @@ export class FileSystem {
     let slot = this.slot(path, 'open');
     for (let hops = 0; slot.entry; hops++) {
       if (flags & O_EXCL) throw new FsError('EEXIST', 'open', pathText(path));
-      const node = this.reader.node(slot.entry.node)!;
-      if (node.type !== 'symlink' || flags & O_NOFOLLOW) return slot.entry.node;
+      if (slot.entry.type !== 'symlink' || flags & O_NOFOLLOW) return slot.entry.node;
       if (hops >= SYMLINK_HOPS_MAX) throw new FsError('ELOOP', 'open', pathText(path));
-      const target = node.target!;
+      const target = this.reader.node(slot.entry.node)!.target!;
       const start = target[0] === 0x2f ? ROOT_ID : slot.parent;
       const { parts } = splitPath(target, 'open');
       const last = parts[parts.length - 1];
-      if (!last || isDot(last) || isDotDot(last)) return this.walk(start, parts, true, 'open', path);
+      if (!last || isDot(last) || isDotDot(last)) return this.walk(start, parts, true, 'open', path).ino;
       slot = this.slot(path, 'open', start, parts);
     }
     return this.makeNode(slot, 'file', mode, 0, new Uint8Array(0), 'open', path);
@@ -326,10 +330,16 @@ export class FileSystem {
     return this.attrOf(this.handle(fh, 'fstat').ino, 'fstat');
   }
 
-  /** Commits the handle's buffer (one setContent op) if it changed; the handle stays open. */
+  /** Commits the handle's buffer (one setContent op) if it changed and makes every op durable. */
   fsync(fh: number): void {
     const { buffer } = this.handle(fh, 'fsync');
     if (buffer) this.flushBuffer(buffer);
+    this.store?.sync();
+  }
+
+  /** Makes every op so far durable (fsyncdir, sync(2)). */
+  sync(): void {
+    this.store?.sync();
   }
 
   /** Closes a handle; the last handle on an inode commits its buffer. */
@@ -435,14 +445,14 @@ export class FileSystem {
   unlink(path: PathLike): void {
     const slot = this.slot(path, 'unlink');
     if (!slot.entry) throw new FsError('ENOENT', 'unlink', pathText(path));
-    if (slot.entry.dir) throw new FsError('EISDIR', 'unlink', pathText(path));
+    if (slot.entry.type === 'dir') throw new FsError('EISDIR', 'unlink', pathText(path));
     this.commit({ kind: 'unlink', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'unlink', path);
   }
 
   rmdir(path: PathLike): void {
     const slot = this.slot(path, 'rmdir');
     if (!slot.entry) throw new FsError('ENOENT', 'rmdir', pathText(path));
-    if (!slot.entry.dir) throw new FsError('ENOTDIR', 'rmdir', pathText(path));
+    if (slot.entry.type !== 'dir') throw new FsError('ENOTDIR', 'rmdir', pathText(path));
     if (!this.reader.isEmpty(slot.entry.node)) throw new FsError('ENOTEMPTY', 'rmdir', pathText(path));
     this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'rmdir', path);
   }
@@ -466,19 +476,19 @@ export class FileSystem {
     };
     if (flags === RENAME_EXCHANGE) {
       if (!other) throw new FsError('ENOENT', 'rename', pathText(to));
-      if ((entry.dir && inside(dest.parent, entry.node)) || (other.dir && inside(source.parent, other.node))) {
+      if ((entry.type === 'dir' && inside(dest.parent, entry.node)) || (other.type === 'dir' && inside(source.parent, other.node))) {
         throw new FsError('EINVAL', 'rename', pathText(to), 'a directory cannot move inside itself');
       }
       if (other.id !== entry.id) this.commit(body, 'rename', from);
       return;
     }
     if (other && flags === RENAME_NOREPLACE) throw new FsError('EEXIST', 'rename', pathText(to));
-    if (entry.dir && inside(dest.parent, entry.node)) throw new FsError('EINVAL', 'rename', pathText(to), 'a directory cannot move inside itself');
+    if (entry.type === 'dir' && inside(dest.parent, entry.node)) throw new FsError('EINVAL', 'rename', pathText(to), 'a directory cannot move inside itself');
     if (other) {
       if (other.node === entry.node) return;
-      if (entry.dir && !other.dir) throw new FsError('ENOTDIR', 'rename', pathText(to));
-      if (!entry.dir && other.dir) throw new FsError('EISDIR', 'rename', pathText(to));
-      if (other.dir && !this.reader.isEmpty(other.node)) throw new FsError('ENOTEMPTY', 'rename', pathText(to));
+      if (entry.type === 'dir' && other.type !== 'dir') throw new FsError('ENOTDIR', 'rename', pathText(to));
+      if (entry.type !== 'dir' && other.type === 'dir') throw new FsError('EISDIR', 'rename', pathText(to));
+      if (other.type === 'dir' && !this.reader.isEmpty(other.node)) throw new FsError('ENOTEMPTY', 'rename', pathText(to));
     }
     this.commit(body, 'rename', from);
   }

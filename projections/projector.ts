@@ -119,10 +119,10 @@ export class Projector {
     const local = (ref: string) => this.log.localId(ref);
     switch (op.kind) {
       case 'create':
-        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: id, dir: op.type === 'dir' ? 1 : 0, ts: op.ts });
+        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: id, type: op.type, ts: op.ts });
         break;
       case 'link':
-        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), dir: 0, ts: op.ts });
+        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), type: t.typeOf(local(op.node)), ts: op.ts });
         break;
       case 'move':
         this.move(undo, op, local(op.entry), local(op.parent), op.other === null ? null : local(op.other));
@@ -147,13 +147,13 @@ export class Projector {
     const other = otherId === null ? undefined : t.entry(otherId);
     if (op.exchange) {
       if (!other || other.id === entry.id) return;
-      if ((entry.dir && t.within(other.parent, entry.node)) || (other.dir && t.within(entry.parent, other.node))) return;
+      if ((entry.type === 'dir' && t.within(other.parent, entry.node)) || (other.type === 'dir' && t.within(entry.parent, other.node))) return;
       const [entryParent, entryName] = [entry.parent, entry.name];
       t.place(undo, entry, other.parent, other.name, op.ts);
       t.place(undo, t.entry(other.id)!, entryParent, entryName, op.ts);
       return;
     }
-    if (entry.dir && t.within(parent, entry.node)) return;
+    if (entry.type === 'dir' && t.within(parent, entry.node)) return;
     if (other && other.id !== entry.id && other.parent === parent && Buffer.compare(other.name, op.name) === 0) {
       t.place(undo, other, TRASH_ID, other.name, op.ts);
     }

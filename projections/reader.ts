@@ -75,8 +75,7 @@ export class Reader {
       node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
       entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
-      readdir: sql.prepare(`SELECT e.id, e.name, e.node, n.type FROM entries e JOIN nodes n ON n.id = e.node
-        WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
+      readdir: sql.prepare('SELECT id, name, node, type FROM entries WHERE parent = ? ORDER BY name, ts DESC, id DESC'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
       entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),

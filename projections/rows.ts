@@ -8,7 +8,7 @@ import type { EntryRow } from './tree.ts';
 
 export const NODE_COLUMNS = ['id', 'type', 'target', 'rdev', 'born_ts', 'mode', 'mode_ts', 'uid', 'uid_ts', 'gid', 'gid_ts',
   'atime_s', 'atime_ns', 'atime_ts', 'mtime_s', 'mtime_ns', 'mtime_ts', 'ctime_ts', 'links', 'subdirs'] as const;
-const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'dir', 'ts'] as const;
+const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'type', 'ts'] as const;
 
 /** Flush early inside a huge transaction (a rebuild) so memory stays bounded. */
 const DIRTY_ROWS_MAX = 200_000;
@@ -64,7 +64,7 @@ export class ProjectionRows {
    * Forgets everything cached (after a rollback, or when the tables were rewritten). `complete`
    * says the tables hold only the roots, so the cache can answer misses itself.
    */
-  reset(complete = false): void {
+  reset(complete = false, lastTreeTs?: Ts): void {
     this.complete = complete;
     this.nodes.clear();
     this.entries.clear();
@@ -73,7 +73,7 @@ export class ProjectionRows {
     this.treeOps = [];
     this.content = [];
     this.xattrs = [];
-    this.lastTreeTs = this.stmt.lastTreeTs.get()?.ts ?? '';
+    this.lastTreeTs = lastTreeTs ?? this.stmt.lastTreeTs.get()?.ts ?? '';
     if (complete) for (const root of [ROOT_ID, TRASH_ID]) this.nodes.set(root, this.stmt.node.get(root)!);
   }
 
@@ -157,8 +157,6 @@ export class ProjectionRows {
     this.bulk.treeOps.write(this.treeOps);
     this.bulk.content.write(this.content);
     this.bulk.xattrs.write(this.xattrs);
-    const lastTreeTs = this.lastTreeTs;
-    this.reset();
-    this.lastTreeTs = lastTreeTs;
+    this.reset(false, this.lastTreeTs);
   }
 }

@@ -1,6 +1,6 @@
 // Projection tables: derived state, dropped and rebuilt from the log at will. Local ids are
 // packed (origin number, seq) of the op that created the node or entry; see log/ids.ts.
-import { ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
+import { ensureSchema, ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
 
 /** Each projection table with its key order (for canonical hashing). */
 export const PROJECTION_TABLES = { nodes: 'id', entries: 'id', content: 'node', xattrs: 'node, name', tree_ops: 'ts' } as const;
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS entries (
   parent INTEGER NOT NULL,
   name BLOB NOT NULL,
   node INTEGER NOT NULL,
-  dir INTEGER NOT NULL,
+  type TEXT NOT NULL,     -- the node's type (immutable), so walks need not read nodes
   ts TEXT NOT NULL        -- timestamp of the op that put the entry where it is
 );
 CREATE INDEX IF NOT EXISTS entries_by_name ON entries (parent, name);
@@ -47,8 +47,7 @@ VALUES (${ROOT_ID}, 'dir', x'', 0, '', ${0o755}, '', 0, '', 0, '', 0, 0, '', 0, 
 `;
 
 export function createProjectionSchema(sql: SqlAdapter): void {
-  sql.exec(SCHEMA);
-  sql.exec(ROOTS);
+  ensureSchema(sql, 'tree_ops', `${SCHEMA}${ROOTS}`);
 }
 
 export function clearProjections(sql: SqlAdapter): void {

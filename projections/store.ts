@@ -19,6 +19,12 @@ export interface StoreOptions {
   mintOrigin?: () => string;
   /** Re-hash chunks on every read (default true). */
   verifyChunks?: boolean;
+  /**
+   * Group commit: ops commit together at most this many milliseconds after the first of them
+   * (or at sync(), which fsync calls). 0, the default, commits each transaction at once. Needs
+   * an adapter that takes BEGIN/SAVEPOINT statements (better-sqlite3).
+   */
+  commitDelayMs?: number;
 }
 
 const SCHEMA_VERSION = 1;
@@ -31,10 +37,14 @@ export class Store {
   readonly reader: Reader;
   readonly hlc: Hlc;
   readonly origin: string;
+  /** 0: every transaction commits at once; else commits are grouped (see transaction()) */
+  readonly commitDelayMs: number;
   private depth = 0;
+  private groupTimer: NodeJS.Timeout | null = null;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
+    this.commitDelayMs = options.commitDelayMs ?? 0;
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
@@ -67,18 +77,26 @@ export class Store {
 
   /**
    * Runs fn atomically. Projection rows and the log fingerprint are written once, just before
-   * the outermost commit; on any throw everything rolls back and the in-memory caches reload.
+   * the outermost commit; on any throw everything fn did rolls back and the in-memory caches
+   * reload. With group commit, fn runs in a savepoint of a longer transaction that commits
+   * within `commitDelayMs` or at sync().
    */
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     this.depth++;
     try {
-      return this.sql.transaction(() => {
-        const result = fn();
-        this.projector.flush();
-        this.log.flush();
+      if (this.commitDelayMs === 0) return this.sql.transaction(() => this.finish(fn()));
+      this.openGroup();
+      this.sql.exec('SAVEPOINT op');
+      try {
+        const result = this.finish(fn());
+        this.sql.exec('RELEASE op');
         return result;
-      });
+      } catch (error) {
+        this.sql.exec('ROLLBACK TO op');
+        this.sql.exec('RELEASE op');
+        throw error;
+      }
     } catch (error) {
       this.log.reload();
       this.projector.reset();
@@ -86,6 +104,27 @@ export class Store {
     } finally {
       this.depth--;
     }
+  }
+
+  private finish<T>(result: T): T {
+    this.projector.flush();
+    this.log.flush();
+    return result;
+  }
+
+  private openGroup(): void {
+    if (this.groupTimer) return;
+    this.sql.exec('BEGIN IMMEDIATE');
+    this.groupTimer = setTimeout(() => this.sync(), this.commitDelayMs);
+    this.groupTimer.unref();
+  }
+
+  /** Commits the open group transaction, if any: after it, every op so far is durable. */
+  sync(): void {
+    if (!this.groupTimer) return;
+    clearTimeout(this.groupTimer);
+    this.groupTimer = null;
+    if (this.sql.isOpen) this.sql.exec('COMMIT');
   }
 
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
@@ -158,7 +197,8 @@ export class Store {
   }
 
   close(): void {
-    this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
+    this.sync();
+    if (this.log.getMeta('hlc') !== this.hlc.highWater && this.log.count() > 0) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
     this.sql.close();
   }
 }

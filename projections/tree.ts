@@ -2,7 +2,7 @@
 // the before-image of each entry it changed; undoing restores them in reverse. Placement goes
 // through one primitive so link and subdirectory counts stay right on do and undo alike.
 import { Packr } from 'msgpackr';
-import { assert, ROOT_ID, TRASH_ID, type Ts } from '../log/index.ts';
+import { assert, ROOT_ID, TRASH_ID, type NodeType, type Ts } from '../log/index.ts';
 import { blankNode, type ProjectionRows } from './rows.ts';
 
 export interface EntryRow {
@@ -10,7 +10,8 @@ export interface EntryRow {
   parent: number;
   name: Uint8Array;
   node: number;
-  dir: number;
+  /** the node's type, copied from its create op */
+  type: NodeType;
   ts: Ts;
 }
 
@@ -40,6 +41,13 @@ export class Tree {
     return this.rows.node(node)?.type === 'dir';
   }
 
+  /** The type of an existing node (a link's target is created before it, in timestamp order). */
+  typeOf(node: number): NodeType {
+    const type = this.rows.node(node)?.type;
+    assert(type, `node ${node} has no type`);
+    return type as NodeType;
+  }
+
   /** True when `node` is `ancestor` or lies below it. Directory entries share their node's id. */
   within(node: number, ancestor: number): boolean {
     let current = node;
@@ -53,14 +61,14 @@ export class Tree {
     assert(false, `tree walk from ${node} exceeded ${DEPTH_MAX} levels: cycle`);
   }
 
-  private count(entry: Pick<EntryRow, 'parent' | 'node' | 'dir'>, sign: 1 | -1): void {
+  private count(entry: Pick<EntryRow, 'parent' | 'node' | 'type'>, sign: 1 | -1): void {
     if (entry.parent !== TRASH_ID) {
       const node = this.rows.node(entry.node) ?? blankNode(entry.node);
       node.links += sign;
       assert(node.links >= 0, `node ${entry.node} link count below zero`);
       this.rows.saveNode(node);
     }
-    if (entry.dir) {
+    if (entry.type === 'dir') {
       const parent = this.rows.node(entry.parent) ?? blankNode(entry.parent);
       parent.subdirs += sign;
       assert(parent.subdirs >= 0, `node ${entry.parent} subdirectory count below zero`);

@@ -10,12 +10,12 @@ interface Row {
   id: number;
   parent: number;
   node: number;
-  dir: number;
+  type: string;
 }
 
 export function checkTree(store: Store, fs: FileSystem): void {
   store.projector.flush();
-  const entries = store.sql.prepare<Row>('SELECT id, parent, node, dir FROM entries').all();
+  const entries = store.sql.prepare<Row>('SELECT id, parent, node, type FROM entries').all();
   const nodes = new Map(store.sql.prepare<{ id: number; type: string | null; links: number; subdirs: number }>('SELECT id, type, links, subdirs FROM nodes').all().map((n) => [n.id, n]));
   const byId = new Map(entries.map((e) => [e.id, e]));
   const links = new Map<number, number>();
@@ -29,9 +29,10 @@ export function checkTree(store: Store, fs: FileSystem): void {
       at = up!.parent;
     }
     expect(nodes.get(entry.parent)?.type, `parent of entry ${entry.id}`).toBe('dir');
-    if (entry.dir) expect(entry.id, 'a directory entry shares its node id').toBe(entry.node);
+    expect(nodes.get(entry.node)?.type, `type of entry ${entry.id}`).toBe(entry.type);
+    if (entry.type === 'dir') expect(entry.id, 'a directory entry shares its node id').toBe(entry.node);
     if (entry.parent !== TRASH_ID) links.set(entry.node, (links.get(entry.node) ?? 0) + 1);
-    if (entry.dir) subdirs.set(entry.parent, (subdirs.get(entry.parent) ?? 0) + 1);
+    if (entry.type === 'dir') subdirs.set(entry.parent, (subdirs.get(entry.parent) ?? 0) + 1);
   }
   for (const node of nodes.values()) {
     expect(node.links, `links of node ${node.id}`).toBe(links.get(node.id) ?? 0);

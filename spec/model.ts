@@ -54,8 +54,8 @@ export class Model {
     let hops = 0;
     while (queue.length > 0) {
       const name = queue.shift()!;
-      if (name === '.') continue;
       if (this.get(current).type !== 'dir') throw new ModelError('ENOTDIR');
+      if (name === '.') continue;
       if (name === '..') {
         current = this.parents.get(current) ?? ROOT;
         continue;

@@ -5,9 +5,12 @@ import { FileSystem } from '../../projections/index.ts';
 import { FuseMount } from '../../mount/index.ts';
 import { needArg, openExisting } from './common.ts';
 
+/** Group commit for the mount: like a disk's journal, fsync makes changes durable at once. */
+const MOUNT_COMMIT_DELAY_MS = 10;
+
 export async function runMount([db, mountPoint]: string[], values: { debug?: string | boolean }): Promise<number> {
   const target = resolve(needArg(mountPoint, '<mountpoint>'));
-  const store = openExisting(db);
+  const store = openExisting(db, { commitDelayMs: MOUNT_COMMIT_DELAY_MS });
   const fs = FileSystem.live(store);
   const mount = await FuseMount.mount(fs, target, { debug: Boolean(values.debug) });
   process.stdout.write(`mounted ${target}\n`);
@@ -18,6 +21,7 @@ export async function runMount([db, mountPoint]: string[], values: { debug?: str
   });
   await mount.close();
   store.close();
-  process.stdout.write(`unmounted ${target}\n`);
-  return 0;
+  // fuse-native leaves a libuv handle referenced after unmounting; exit once the line is out.
+  await new Promise<void>((done) => process.stdout.write(`unmounted ${target}\n`, () => done()));
+  process.exit(0);
 }

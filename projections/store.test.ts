@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSystem, Store } from './index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('group commit', () => {
+  it('commits on sync or after the delay, and a failing op rolls back alone', async () => {
+    const file = join(dir, 'group.db');
+    const store = Store.open({ file, commitDelayMs: 20 });
+    const fs = FileSystem.live(store);
+    fs.mkdir('/a');
+    fs.writeFile('/a/f', 'one');
+    const other = () => {
+      const reader = Store.open({ file });
+      try {
+        return reader.log.count();
+      } finally {
+        reader.close();
+      }
+    };
+    expect(store.log.count()).toBe(3);
+    expect(other()).toBe(0);
+    expect(() => store.transaction(() => {
+      fs.mkdir('/b');
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(fs.exists('/b')).toBe(false);
+    store.sync();
+    expect(other()).toBe(3);
+    fs.mkdir('/c');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(other()).toBe(4);
+    fs.mkdir('/lost');
+    store.sql.close();
+    const reopened = Store.open({ file });
+    expect(FileSystem.live(reopened).readdir('/').map((e) => Buffer.from(e.name).toString())).toEqual(['a', 'c']);
+    expect(reopened.verify().ok).toBe(true);
+    reopened.close();
+  });
+
+  it('fsync makes changes durable at once', () => {
+    const file = join(dir, 'fsync.db');
+    const store = Store.open({ file, commitDelayMs: 10_000 });
+    const fs = FileSystem.live(store);
+    const fh = fs.open('/f', 0o102, 0o644);
+    fs.write(fh, Buffer.from('durable'), 0);
+    fs.fsync(fh);
+    store.sql.close();
+    const reopened = Store.open({ file });
+    expect(Buffer.from(FileSystem.live(reopened).readFile('/f')).toString()).toBe('durable');
+    reopened.close();
+  });
+});
