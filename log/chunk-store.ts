@@ -2,7 +2,7 @@
 // in the log (or a pinned write buffer) references it; gc() deletes the rest.
 import { hash } from 'node:crypto';
 import { assert } from './assert.ts';
-import { CHUNK_BYTES } from './limits.ts';
+import { CHUNK_BYTES, CHUNK_CACHE_BYTES_MAX } from './limits.ts';
 import { HASH_BYTES } from './manifest.ts';
 import { ensureSchema, type SqlAdapter, type SqlStatement } from './sql.ts';
 
@@ -43,6 +43,9 @@ export class ChunkStore {
   };
   /** Hashes held by uncommitted write buffers: gc must not take them. */
   private readonly pins = new Map<string, number>();
+  /** Recently read chunks, oldest first. */
+  private readonly recent = new Map<string, Uint8Array>();
+  private recentBytes = 0;
 
   readonly sql: SqlAdapter;
   /** Re-hash every chunk read (TigerBeetle habit: check after the read, not only at write). */
@@ -76,15 +79,38 @@ export class ChunkStore {
     this.stmt.insert.run(digest, data.length, data);
   }
 
+  /**
+   * A chunk's bytes, hash-checked. Recently read chunks are kept (chunks never change, so the
+   * cache needs no invalidation): a 512 KiB chunk read in 128 KiB FUSE requests is fetched and
+   * hashed once, not four times.
+   */
   get(digest: Uint8Array): Uint8Array {
     assert(digest.length === HASH_BYTES, 'chunk hash must be 32 bytes');
+    const key = hex(digest);
+    const cached = this.recent.get(key);
+    if (cached) {
+      this.recent.delete(key);
+      this.recent.set(key, cached);
+      return cached;
+    }
     const row = this.stmt.get.get(digest);
-    if (!row) throw new MissingChunkError(hex(digest));
+    if (!row) throw new MissingChunkError(key);
     if (this.verifyOnRead) {
       const actual = sha256(row.data);
-      if (!actual.equals(digest)) throw new ChunkHashError(hex(digest), hex(actual));
+      if (!actual.equals(digest)) throw new ChunkHashError(key, hex(actual));
     }
+    this.remember(key, row.data);
     return row.data;
+  }
+
+  private remember(key: string, data: Uint8Array): void {
+    this.recent.set(key, data);
+    this.recentBytes += data.length;
+    for (const [oldest, bytes] of this.recent) {
+      if (this.recentBytes <= CHUNK_CACHE_BYTES_MAX) break;
+      this.recent.delete(oldest);
+      this.recentBytes -= bytes.length;
+    }
   }
 
   has(digest: Uint8Array): boolean {

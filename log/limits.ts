@@ -20,5 +20,7 @@ export const XATTR_NAME_BYTES_MAX = 255;
 export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
 /** Ops read from the log per page (history replay, log listing, rebuild). */
 export const OP_PAGE_COUNT = 4096;
+/** Bytes of recently read chunks kept in memory per store. */
+export const CHUNK_CACHE_BYTES_MAX = 32 * 1024 * 1024;
 /** Dirty chunk bytes one write buffer may hold in memory before spilling to the chunk store. */
 export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;

@@ -13,7 +13,12 @@ export class FsError extends Error {
   readonly path: string | undefined;
 
   constructor(code: FsErrorCode, syscall: string, path?: string, detail?: string) {
+    // An FsError is an answer, not a bug: no stack trace (capturing one costs more than the
+    // lookup that failed, and ENOENT is the commonest answer a filesystem gives).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${syscall}${path === undefined ? '' : ` '${path}'`}${detail ? ` (${detail})` : ''}`);
+    Error.stackTraceLimit = limit;
     this.code = code;
     this.errno = (constants.errno as Record<string, number>)[code] ?? 0;
     this.syscall = syscall;

@@ -33,7 +33,7 @@ export class Projector {
 
   /** A reader over these tables that first writes any rows this projector holds in memory. */
   reader(ids: Pick<LogStore, 'globalRef' | 'knownId'> = this.log): Reader {
-    return new Reader(this.sql, ids, () => this.flush());
+    return new Reader(this.sql, this.rows, ids, () => this.flush());
   }
 
   /** Drops cached rows after a rollback. */
@@ -122,7 +122,7 @@ export class Projector {
         t.insert(undo, { id, parent: local(op.parent), name: op.name, node: id, type: op.type, ts: op.ts });
         break;
       case 'link':
-        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), type: t.typeOf(local(op.node)), ts: op.ts });
+        t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), type: t.linkType(local(op.node)), ts: op.ts });
         break;
       case 'move':
         this.move(undo, op, local(op.entry), local(op.parent), op.other === null ? null : local(op.other));

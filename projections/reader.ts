@@ -7,6 +7,7 @@ import {
 import { duplicateName, parseDuplicateName } from './duplicates.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
+import type { ProjectionRows } from './rows.ts';
 
 export const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000,
@@ -55,7 +56,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 
 export class Reader {
   private readonly stmt: {
-    node: SqlStatement<NodeRow>; lookup: SqlStatement<EntryRow>; entry: SqlStatement<EntryRow>;
+    lookup: SqlStatement<EntryRow>;
     readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType }>; child: SqlStatement<{ one: number }>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>;
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
@@ -63,18 +64,19 @@ export class Reader {
 
   private readonly beforeRead: () => void;
   private readonly ids: Pick<LogStore, 'globalRef' | 'knownId'>;
+  private readonly rows: ProjectionRows;
 
   /**
-   * `ids` maps local ids to global refs (for duplicate names); `beforeRead` flushes rows a
-   * projector holds in memory, so queries see every applied op.
+   * Nodes and entries by id come from the projector's row cache (`rows`); queries by name or
+   * parent run in SQL after `beforeRead` has flushed what the cache holds. `ids` maps local ids
+   * to global refs (for duplicate names).
    */
-  constructor(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef' | 'knownId'>, beforeRead: () => void = () => {}) {
+  constructor(sql: SqlAdapter, rows: ProjectionRows, ids: Pick<LogStore, 'globalRef' | 'knownId'>, beforeRead: () => void) {
     this.beforeRead = beforeRead;
+    this.rows = rows;
     this.ids = ids;
     this.stmt = {
-      node: sql.prepare('SELECT * FROM nodes WHERE id = ?'),
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
-      entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
       readdir: sql.prepare('SELECT id, name, node, type FROM entries WHERE parent = ? ORDER BY name, ts DESC, id DESC'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
@@ -90,7 +92,7 @@ export class Reader {
   }
 
   node(ino: number): NodeRow | undefined {
-    const row = this.q.node.get(ino);
+    const row = this.rows.node(ino);
     return row && row.type !== null ? row : undefined;
   }
 
@@ -110,7 +112,7 @@ export class Reader {
   }
 
   entry(id: number): EntryRow | undefined {
-    return this.q.entry.get(id);
+    return this.rows.entry(id);
   }
 
   /** Live (not trashed) entries that point at a node, oldest first. */

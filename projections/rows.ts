@@ -1,7 +1,8 @@
-// A write-back cache of projection rows for the duration of a transaction. Applying an op reads
-// and writes nodes and entries by key many times (a directory is touched by every create in
-// it); the cache absorbs that and writes each dirty row once, in multi-row statements, before
-// the transaction commits or anything reads the tables with SQL. Rolled back with it.
+// A write-back cache of node and entry rows by id. Applying an op reads and writes them many
+// times (a directory is touched by every create in it); the cache absorbs that and writes each
+// dirty row once, in multi-row statements, before the transaction commits or anything reads the
+// tables with SQL. Every write to these tables goes through it, so clean rows stay valid across
+// transactions; a rollback or a rebuild starts it over.
 import { assert, BulkWriter, ROOT_ID, TRASH_ID, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
@@ -12,6 +13,8 @@ const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'type', 'ts'] as const;
 
 /** Flush early inside a huge transaction (a rebuild) so memory stays bounded. */
 const DIRTY_ROWS_MAX = 200_000;
+/** Clean rows stay cached across transactions up to this many, then the cache starts over. */
+const CACHED_ROWS_MAX = 100_000;
 
 export function blankNode(id: number): NodeRow {
   return {
@@ -157,6 +160,11 @@ export class ProjectionRows {
     this.bulk.treeOps.write(this.treeOps);
     this.bulk.content.write(this.content);
     this.bulk.xattrs.write(this.xattrs);
-    this.reset(false, this.lastTreeTs);
+    this.dirtyNodes.clear();
+    this.dirtyEntries.clear();
+    this.treeOps = [];
+    this.content = [];
+    this.xattrs = [];
+    if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
   }
 }

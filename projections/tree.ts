@@ -41,11 +41,13 @@ export class Tree {
     return this.rows.node(node)?.type === 'dir';
   }
 
-  /** The type of an existing node (a link's target is created before it, in timestamp order). */
-  typeOf(node: number): NodeType {
-    const type = this.rows.node(node)?.type;
-    assert(type, `node ${node} has no type`);
-    return type as NodeType;
+  /**
+   * The type of a link's target. Its create sorts before the link (the linker had seen it), so a
+   * target not seen yet means the create is still in flight: 'file' stands in until the create
+   * arrives and undo-do-redo replays the link after it.
+   */
+  linkType(node: number): NodeType {
+    return (this.rows.node(node)?.type ?? 'file') as NodeType;
   }
 
   /** True when `node` is `ancestor` or lies below it. Directory entries share their node's id. */
