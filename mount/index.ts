@@ -1,3 +1,4 @@
 // mount/: the FUSE driver and mounting.
 export { FuseMount, MOUNT_OPTIONS, forceUnmount, isMounted } from './fuse-mount.ts';
 export { fuseOperations } from './fuse-driver.ts';
+export { createVfs, LedgerProvider, LedgerStats, type VirtualFileSystem } from './vfs-provider.ts';
