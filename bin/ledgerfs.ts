@@ -16,7 +16,9 @@ const USAGE = `usage: ledgerfs <command> [options]
   verify <db>                        rebuild the projections from the log and compare; check chunks
   replay <db> --at <op|time> --out <dir>
                                      write the tree as it was at an op (ORIGIN:seq) or time
-  mount <db> <mountpoint>            serve the store with kernel FUSE until SIGTERM/SIGINT
+  mount <db> <mountpoint> [--mode auto|fuse|shim|none]
+                                     serve the store at a directory until SIGTERM/SIGINT
+                                     (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
 `;
@@ -31,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
-      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [name, ...rest] = positionals;

@@ -27,7 +27,7 @@ export async function mountFresh(prefix = 'ledgerfs-mount-'): Promise<Mounted> {
   const mnt = join(dir, 'mnt');
   mkdirSync(mnt);
   Store.open({ file: db }).close();
-  const child = spawn(process.execPath, [CLI, 'mount', db, mnt], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'mount', db, mnt, '--mode', 'fuse'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

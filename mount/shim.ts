@@ -1,0 +1,236 @@
+// The shim, for machines without FUSE: the tree is materialised as a real directory at the
+// mount path and kept in step both ways by reconciling passes (every `intervalMs` and on
+// sync()). A pass compares each path's state in the directory and in the store with what the
+// last pass left: a side that changed since wins; when both changed the directory wins (it holds
+// the local writer's bytes). Files, directories and symlinks, with modes.
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHUNK_BYTES } from '../log/index.ts';
+import { FsError, type Attr, type FileSystem } from '../projections/index.ts';
+
+const COPY_BYTES = 8 * CHUNK_BYTES;
+
+type Kind = 'file' | 'dir' | 'symlink';
+
+interface Side {
+  type: Kind;
+  /** what changes when the path changes on this side */
+  signature: string;
+}
+
+/** Relative paths ('' is the root itself) of one side, with their state. */
+type Snapshot = Map<string, Side>;
+
+export interface ShimOptions {
+  intervalMs?: number;
+  log?: (message: string) => void;
+}
+
+export class ShimMount {
+  readonly mountPoint: string;
+  private readonly fs: FileSystem;
+  private last = new Map<string, { real?: Side; store?: Side }>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly log: (message: string) => void;
+
+  private constructor(fs: FileSystem, mountPoint: string, log: (message: string) => void) {
+    this.fs = fs;
+    this.mountPoint = mountPoint;
+    this.log = log;
+  }
+
+  static start(fs: FileSystem, mountPoint: string, options: ShimOptions = {}): ShimMount {
+    mkdirSync(mountPoint, { recursive: true });
+    const shim = new ShimMount(fs, mountPoint, options.log ?? ((m) => process.stderr.write(`${m}\n`)));
+    shim.sync();
+    shim.timer = setInterval(() => {
+      try {
+        shim.sync();
+      } catch (error) {
+        shim.log(`ledgerfs shim: ${(error as Error).message}`);
+      }
+    }, options.intervalMs ?? 500);
+    shim.timer.unref();
+    return shim;
+  }
+
+  /** One reconciling pass; returns how many paths moved each way. */
+  sync(): { pushed: number; pulled: number } {
+    const real = this.scanReal();
+    const store = this.scanStore();
+    const paths = [...new Set([...real.keys(), ...store.keys(), ...this.last.keys()])].filter((p) => p !== '').sort();
+    let pushed = 0;
+    let pulled = 0;
+    const removals: Array<() => void> = [];
+    for (const path of paths) {
+      const before = this.last.get(path) ?? {};
+      const r = real.get(path);
+      const s = store.get(path);
+      const realChanged = r?.signature !== before.real?.signature;
+      const storeChanged = s?.signature !== before.store?.signature;
+      if (!realChanged && !storeChanged) continue;
+      if (realChanged && storeChanged && r && s && this.same(path, r, s)) continue;
+      if (realChanged) {
+        pushed++;
+        if (r) this.push(path, r, s);
+        else removals.push(() => this.removeFromStore(path));
+      } else {
+        pulled++;
+        if (s) this.pull(path, s, r);
+        else removals.push(() => rmSync(this.real(path), { recursive: true, force: true }));
+      }
+    }
+    for (const remove of removals.reverse()) remove();
+    this.remember();
+    return { pushed, pulled };
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sync();
+  }
+
+  private real(path: string): string {
+    return join(this.mountPoint, path);
+  }
+
+  private store(path: string): string {
+    return `/${path}`;
+  }
+
+  private remember(): void {
+    const real = this.scanReal();
+    const store = this.scanStore();
+    this.last = new Map([...new Set([...real.keys(), ...store.keys()])].map((p) => [p, { real: real.get(p), store: store.get(p) }]));
+  }
+
+  private scanReal(): Snapshot {
+    const out: Snapshot = new Map();
+    const walk = (path: string) => {
+      for (const name of readdirSync(this.real(path))) {
+        const child = path ? `${path}/${name}` : name;
+        const st = lstatSync(this.real(child));
+        const type: Kind | null = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : null;
+        if (!type) continue;
+        const target = type === 'symlink' ? readlinkSync(this.real(child)) : '';
+        out.set(child, { type, signature: `${type}:${st.mode & 0o7777}:${type === 'file' ? `${st.size}:${st.mtimeMs}:${st.ino}` : target}` });
+        if (type === 'dir') walk(child);
+      }
+    };
+    walk('');
+    return out;
+  }
+
+  private scanStore(): Snapshot {
+    const out: Snapshot = new Map();
+    const walk = (path: string) => {
+      for (const entry of this.fs.readdir(this.store(path))) {
+        const child = path ? `${path}/${Buffer.from(entry.name).toString('utf8')}` : Buffer.from(entry.name).toString('utf8');
+        if (entry.type !== 'file' && entry.type !== 'dir' && entry.type !== 'symlink') continue;
+        const attr = this.fs.lstat(entry.ino);
+        const target = entry.type === 'symlink' ? Buffer.from(this.fs.readlink(entry.ino)).toString('utf8') : '';
+        out.set(child, { type: entry.type, signature: `${entry.type}:${attr.mode & 0o7777}:${entry.type === 'file' ? `${attr.size}:${attr.mtime.join('.')}:${attr.ino}` : target}` });
+        if (entry.type === 'dir') walk(child);
+      }
+    };
+    walk('');
+    return out;
+  }
+
+  /** Both sides changed to the same thing (a first pass over a populated directory). */
+  private same(path: string, r: Side, s: Side): boolean {
+    if (r.type !== s.type) return false;
+    if (r.type === 'dir') return true;
+    if (r.type === 'symlink') return readlinkSync(this.real(path)) === Buffer.from(this.fs.readlink(this.store(path))).toString('utf8');
+    const attr = this.fs.lstat(this.store(path));
+    if (lstatSync(this.real(path)).size !== attr.size) return false;
+    return this.readReal(path).equals(Buffer.from(this.fs.readFile(this.store(path))));
+  }
+
+  private readReal(path: string): Buffer {
+    const size = lstatSync(this.real(path)).size;
+    const out = Buffer.alloc(size);
+    const fd = openSync(this.real(path), 'r');
+    try {
+      for (let at = 0; at < size;) at += readSync(fd, out, at, Math.min(COPY_BYTES, size - at), at);
+    } finally {
+      closeSync(fd);
+    }
+    return out;
+  }
+
+  private removeFromStore(path: string): void {
+    let attr: Attr;
+    try {
+      attr = this.fs.lstat(this.store(path));
+    } catch (error) {
+      if (error instanceof FsError && error.code === 'ENOENT') return;
+      throw error;
+    }
+    if (attr.type !== 'dir') return this.fs.unlink(this.store(path));
+    for (const entry of this.fs.readdir(this.store(path))) this.removeFromStore(`${path}/${Buffer.from(entry.name).toString('utf8')}`);
+    this.fs.rmdir(this.store(path));
+  }
+
+  /** Directory -> store. */
+  private push(path: string, r: Side, s: Side | undefined): void {
+    const target = this.store(path);
+    const st = lstatSync(this.real(path));
+    if (s && s.type !== r.type) this.removeFromStore(path);
+    if (r.type === 'dir') {
+      if (!s || s.type !== 'dir') this.fs.mkdir(target, st.mode & 0o7777);
+      else this.fs.chmod(target, st.mode & 0o7777);
+      return;
+    }
+    if (r.type === 'symlink') {
+      if (s?.type === 'symlink') this.fs.unlink(target);
+      this.fs.symlink(readlinkSync(this.real(path)), target);
+      return;
+    }
+    const fh = this.fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, st.mode & 0o7777);
+    const fd = openSync(this.real(path), 'r');
+    try {
+      const chunk = Buffer.alloc(COPY_BYTES);
+      for (let at = 0; ;) {
+        const n = readSync(fd, chunk, 0, COPY_BYTES, at);
+        if (n === 0) break;
+        this.fs.write(fh, chunk.subarray(0, n), at);
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+      this.fs.release(fh);
+    }
+    this.fs.chmod(target, st.mode & 0o7777);
+  }
+
+  /** Store -> directory; files land whole (written beside, then renamed over). */
+  private pull(path: string, s: Side, r: Side | undefined): void {
+    const real = this.real(path);
+    const attr = this.fs.lstat(this.store(path));
+    if (r && r.type !== s.type) rmSync(real, { recursive: true, force: true });
+    if (s.type === 'dir') {
+      if (!existsSync(real)) mkdirSync(real);
+      chmodSync(real, attr.mode & 0o7777);
+      return;
+    }
+    if (s.type === 'symlink') {
+      rmSync(real, { force: true });
+      symlinkSync(Buffer.from(this.fs.readlink(this.store(path))).toString('utf8'), real);
+      return;
+    }
+    const temp = `${real}.ledgerfs-shim`;
+    const fd = openSync(temp, 'w', attr.mode & 0o7777);
+    const fh = this.fs.open(this.store(path), 0);
+    try {
+      for (let at = 0; at < attr.size; at += COPY_BYTES) writeSync(fd, this.fs.read(fh, at, COPY_BYTES));
+    } finally {
+      this.fs.release(fh);
+      closeSync(fd);
+    }
+    chmodSync(temp, attr.mode & 0o7777);
+    utimesSync(temp, attr.atime[0] + attr.atime[1] / 1e9, attr.mtime[0] + attr.mtime[1] / 1e9);
+    renameSync(temp, real);
+  }
+}
