@@ -43,15 +43,21 @@ export function parseRef(ref: Ref): { origin: string; seq: number } {
   return { origin, seq };
 }
 
+/** Origins already seen valid: refs repeat a handful of origins, so most checks skip the regex. */
+const validOrigins = new Set<string>();
+const ORIGINS_REMEMBERED_MAX = 4096;
+
 export function isRef(value: unknown): value is Ref {
   if (value === ROOT_REF || value === TRASH_REF) return true;
-  if (typeof value !== 'string') return false;
-  try {
-    parseRef(value);
-    return true;
-  } catch {
-    return false;
+  if (typeof value !== 'string' || value.length < 28 || value.length > 37 || value.charCodeAt(26) !== 0x3a) return false;
+  const origin = value.slice(0, 26);
+  if (!validOrigins.has(origin)) {
+    if (!isOrigin(origin)) return false;
+    if (validOrigins.size >= ORIGINS_REMEMBERED_MAX) validOrigins.clear();
+    validOrigins.add(origin);
   }
+  const seq = Number(value.slice(27));
+  return Number.isInteger(seq) && seq >= 1 && seq <= SEQ_MAX && String(seq) === value.slice(27);
 }
 
 export function packId(originNum: number, seq: number): number {

@@ -13,6 +13,7 @@ export function duplicateName(name: Uint8Array, entry: Ref): Uint8Array {
 }
 
 export function parseDuplicateName(name: Uint8Array): { name: Uint8Array; ref: Ref } | undefined {
+  if (Buffer.from(name.buffer, name.byteOffset, name.length).indexOf(MARK) < 0) return undefined;
   const text = Buffer.from(name).toString('latin1');
   const at = text.lastIndexOf(MARK);
   if (at < 0) return undefined;

@@ -208,6 +208,15 @@ describe('FileSystem', () => {
     expect(code(() => fs.setxattr('/f', 'system.posix_acl_access', Buffer.from([2, 0, 0, 0])))).toBe('ENOTSUP');
   });
 
+  it('keeps times set while a written file is still open (cp -p, tar)', () => {
+    const { fs } = fresh();
+    const fh = fs.open('/copy', O_CREAT | O_WRONLY);
+    fs.write(fh, Buffer.from('data'), 0);
+    fs.utimens('/copy', [1_000_000, 1], [2_000_000, 2]);
+    fs.release(fh);
+    expect(fs.stat('/copy')).toMatchObject({ size: 4, atime: [1_000_000, 1], mtime: [2_000_000, 2] });
+  });
+
   it('makes special nodes from mode bits', () => {
     const { fs } = fresh();
     expect(fs.mknod('/fifo', 0o010644).type).toBe('fifo');

@@ -500,6 +500,10 @@ export class FileSystem {
     const ino = this.resolve(target, follow, 'setattr');
     const shown = typeof target === 'number' ? undefined : pathText(target);
     if (changes.size !== undefined) this.truncateIno(ino, changes.size, shown);
+    // Times set after a write win over it (cp -p, tar): commit the write first, so its implied
+    // mtime does not land after the explicit one.
+    const open = this.state.buffers.get(ino);
+    if (open?.changed && (changes.atime !== undefined || changes.mtime !== undefined)) this.flushBuffer(open);
     const { mode, uid, gid, atime, mtime } = changes;
     if ([mode, uid, gid, atime, mtime].some((v) => v !== undefined)) {
       for (const value of [mode, uid, gid]) if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw new FsError('EINVAL', 'setattr', shown);
