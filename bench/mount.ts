@@ -93,7 +93,8 @@ export async function benchMount(): Promise<{ results: Record<string, Record<str
     const results: Record<string, Record<string, number>> = {};
     const table = [['scenario', 'tmpfs s', 'floor s', 'ledgerfs s', 'floor/tmpfs', 'ledgerfs/tmpfs', 'ledgerfs/floor']];
     for (const [name, [tmpfs, floor, ledgerfs]] of seconds as Map<string, [number, number, number]>) {
-      results[name] = { tmpfs_s: round(tmpfs * 1000) / 1000, floor_s: round(floor * 1000) / 1000, ledgerfs_s: round(ledgerfs * 1000) / 1000, floor_vs_tmpfs: round(floor / tmpfs), vs_tmpfs: round(ledgerfs / tmpfs), vs_floor: round(ledgerfs / floor) };
+      const s = (seconds: number) => Number(seconds.toFixed(4));
+      results[name] = { tmpfs_s: s(tmpfs), floor_s: s(floor), ledgerfs_s: s(ledgerfs), floor_vs_tmpfs: round(floor / tmpfs), vs_tmpfs: round(ledgerfs / tmpfs), vs_floor: round(ledgerfs / floor) };
       table.push([name, tmpfs.toFixed(3), floor.toFixed(3), ledgerfs.toFixed(3), `${(floor / tmpfs).toFixed(2)}x`, `${(ledgerfs / tmpfs).toFixed(2)}x`, `${(ledgerfs / floor).toFixed(2)}x`]);
     }
     return { results, table };
