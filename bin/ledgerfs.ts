@@ -1,12 +1,6 @@
 #!/usr/bin/env node
 // ledgerfs: command-line tools over a store file (init, log, verify, replay, bench).
 import { parseArgs } from 'node:util';
-import { runInit } from './commands/init.ts';
-import { runLog } from './commands/log.ts';
-import { runVerify } from './commands/verify.ts';
-import { runReplay } from './commands/replay.ts';
-import { runBench } from './commands/bench.ts';
-import { runMount } from './commands/mount.ts';
 
 const USAGE = `usage: ledgerfs <command> [options]
 
@@ -25,7 +19,15 @@ const USAGE = `usage: ledgerfs <command> [options]
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
 
-const COMMANDS: Record<string, Command> = { init: runInit, log: runLog, verify: runVerify, replay: runReplay, mount: runMount, bench: runBench };
+/** Each command loads only what it uses (mount pulls in fuse-native, bench the benchmarks). */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.ts')).runInit,
+  log: async () => (await import('./commands/log.ts')).runLog,
+  verify: async () => (await import('./commands/verify.ts')).runVerify,
+  replay: async () => (await import('./commands/replay.ts')).runReplay,
+  mount: async () => (await import('./commands/mount.ts')).runMount,
+  bench: async () => (await import('./commands/bench.ts')).runBench,
+};
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,12 +43,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name || values.help ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`ledgerfs: unknown command '${name}'\n${USAGE}`);
     return 2;
   }
-  return command(rest, values);
+  return (await load())(rest, values);
 }
 
 main(process.argv.slice(2)).then(

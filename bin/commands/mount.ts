@@ -2,7 +2,7 @@
 // open files and close the store. The mode comes from --mode or FUSE_MOUNT (auto|fuse|shim|none).
 import { resolve } from 'node:path';
 import { FileSystem } from '../../projections/index.ts';
-import { mountWorkspace, parseMountMode } from '../../mount/index.ts';
+import { mountWorkspace, parseMountMode } from '../../mount/mode.ts';
 import { needArg, openExisting } from './common.ts';
 
 /** Group commit for the mount: like a disk's journal, fsync makes changes durable at once. */
