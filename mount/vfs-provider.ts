@@ -42,8 +42,23 @@ function openFlags(flags: string | number | undefined): number {
 
 const ms = ([sec, nsec]: [number, number]) => sec * 1000 + nsec / 1e6;
 
+/** The fs.Stats / fs.Dirent type predicates, from a node type. */
+class Typed {
+  protected readonly type: Attr['type'];
+  constructor(type: Attr['type']) {
+    this.type = type;
+  }
+  isFile(): boolean { return this.type === 'file'; }
+  isDirectory(): boolean { return this.type === 'dir'; }
+  isSymbolicLink(): boolean { return this.type === 'symlink'; }
+  isFIFO(): boolean { return this.type === 'fifo'; }
+  isSocket(): boolean { return this.type === 'socket'; }
+  isCharacterDevice(): boolean { return this.type === 'chardev'; }
+  isBlockDevice(): boolean { return this.type === 'blockdev'; }
+}
+
 /** fs.Stats-shaped attributes. */
-export class LedgerStats {
+export class LedgerStats extends Typed {
   readonly dev = 0;
   readonly ino: number;
   readonly mode: number;
@@ -62,9 +77,9 @@ export class LedgerStats {
   readonly mtime: Date;
   readonly ctime: Date;
   readonly birthtime: Date;
-  private readonly type: Attr['type'];
 
   constructor(attr: Attr) {
+    super(attr.type);
     this.ino = attr.ino;
     this.mode = attr.mode;
     this.nlink = attr.nlink;
@@ -73,7 +88,6 @@ export class LedgerStats {
     this.rdev = attr.rdev;
     this.size = attr.size;
     this.blocks = attr.blocks;
-    this.type = attr.type;
     this.atimeMs = ms(attr.atime);
     this.mtimeMs = ms(attr.mtime);
     this.ctimeMs = ms(attr.ctime);
@@ -83,34 +97,18 @@ export class LedgerStats {
     this.ctime = new Date(this.ctimeMs);
     this.birthtime = new Date(this.birthtimeMs);
   }
-
-  isFile(): boolean { return this.type === 'file'; }
-  isDirectory(): boolean { return this.type === 'dir'; }
-  isSymbolicLink(): boolean { return this.type === 'symlink'; }
-  isFIFO(): boolean { return this.type === 'fifo'; }
-  isSocket(): boolean { return this.type === 'socket'; }
-  isCharacterDevice(): boolean { return this.type === 'chardev'; }
-  isBlockDevice(): boolean { return this.type === 'blockdev'; }
 }
 
-class LedgerDirent {
+class LedgerDirent extends Typed {
   readonly name: string;
   readonly parentPath: string;
   readonly path: string;
-  private readonly type: Attr['type'];
   constructor(name: string, type: Attr['type'], parentPath: string) {
+    super(type);
     this.name = name;
-    this.type = type;
     this.parentPath = parentPath;
     this.path = parentPath;
   }
-  isFile(): boolean { return this.type === 'file'; }
-  isDirectory(): boolean { return this.type === 'dir'; }
-  isSymbolicLink(): boolean { return this.type === 'symlink'; }
-  isFIFO(): boolean { return this.type === 'fifo'; }
-  isSocket(): boolean { return this.type === 'socket'; }
-  isCharacterDevice(): boolean { return this.type === 'chardev'; }
-  isBlockDevice(): boolean { return this.type === 'blockdev'; }
 }
 
 /** An open file: position-tracking reads and writes on a filesystem handle. */
