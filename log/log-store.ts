@@ -173,6 +173,12 @@ export class LogStore {
     return seq <= this.seqOf(origin);
   }
 
+  /** Whether the op with this local id is in the log. */
+  hasId(id: number): boolean {
+    const { originNum, seq } = unpackId(id);
+    return seq <= (this.seqs.get(originNum) ?? 0);
+  }
+
   /** Appends one op; returns its local id. The caller holds the transaction. */
   append(op: Op, bytes: Uint8Array = encodeOp(op)): number {
     const num = this.originNum(op.origin);

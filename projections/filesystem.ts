@@ -264,6 +264,7 @@ export class FileSystem {
     const shown = typeof target === 'number' ? undefined : pathText(target);
     if (node.type === 'symlink') throw new FsError('ELOOP', 'open', shown);
     const writing = (flags & ACCESS_MODE) === O_WRONLY || (flags & ACCESS_MODE) === O_RDWR;
+    if (writing) this.notConflictCopy(ino, 'open', shown);
     if (node.type === 'dir' && writing) throw new FsError('EISDIR', 'open', shown);
     if (node.type !== 'dir' && (flags & O_DIRECTORY)) throw new FsError('ENOTDIR', 'open', shown);
     const buffer = writing ? this.bufferFor(ino) : null;
@@ -400,6 +401,11 @@ export class FileSystem {
 
   // ---- entries ----
 
+  /** Conflict copies can be read and deleted (which resolves them), nothing else. */
+  private notConflictCopy(ino: number, syscall: string, shown?: string): void {
+    if (this.reader.isConflictCopy(ino)) throw new FsError('EPERM', syscall, shown, 'a conflict copy can be read or deleted, which resolves the conflict');
+  }
+
   private makeNode(slot: Slot, type: NodeType, mode: number, rdev: number, target: Uint8Array, syscall: string, path: PathLike): number {
     const store = this.writable(syscall);
     if (slot.entry) throw new FsError('EEXIST', syscall, pathText(path));
@@ -435,6 +441,7 @@ export class FileSystem {
 
   link(existing: Target, path: PathLike): Attr {
     const ino = this.resolve(existing, false, 'link');
+    this.notConflictCopy(ino, 'link', pathText(path));
     if (this.reader.node(ino)!.type === 'dir') throw new FsError('EPERM', 'link', pathText(path), 'hard link to a directory');
     const slot = this.slot(path, 'link');
     if (slot.entry) throw new FsError('EEXIST', 'link', pathText(path));
@@ -445,6 +452,14 @@ export class FileSystem {
   unlink(path: PathLike): void {
     const slot = this.slot(path, 'unlink');
     if (!slot.entry) throw new FsError('ENOENT', 'unlink', pathText(path));
+    const conflict = this.reader.isConflictCopy(slot.entry.node) ? this.reader.conflict(slot.entry.node) : undefined;
+    if (conflict) {
+      // Deleting a conflict copy resolves the conflict: an edit based on both heads, keeping the
+      // winner's bytes, supersedes the loser.
+      const { winner, head } = conflict;
+      this.commit({ kind: 'setContent', node: this.ref(conflict.node), size: winner.size, manifest: winner.manifest, base: [this.ref(winner.op), this.ref(head.op)] }, 'unlink', path);
+      return;
+    }
     if (slot.entry.type === 'dir') throw new FsError('EISDIR', 'unlink', pathText(path));
     this.commit({ kind: 'unlink', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'unlink', path);
   }
@@ -466,6 +481,8 @@ export class FileSystem {
     const dest = this.slot(to, 'rename');
     const entry = source.entry;
     if (!entry) throw new FsError('ENOENT', 'rename', pathText(from));
+    this.notConflictCopy(entry.node, 'rename', pathText(from));
+    if (dest.entry) this.notConflictCopy(dest.entry.node, 'rename', pathText(to));
     const other = dest.entry;
     const tree = this.store ? this.store.projector.tree : null;
     const inside = (node: number, dir: number) => tree?.within(node, dir) ?? false;
@@ -499,6 +516,7 @@ export class FileSystem {
   setattr(target: Target, changes: SetAttr, follow = true): Attr {
     const ino = this.resolve(target, follow, 'setattr');
     const shown = typeof target === 'number' ? undefined : pathText(target);
+    this.notConflictCopy(ino, 'setattr', shown);
     if (changes.size !== undefined) this.truncateIno(ino, changes.size, shown);
     // Times set after a write win over it (cp -p, tar): commit the write first, so its implied
     // mtime does not land after the explicit one.
@@ -559,6 +577,7 @@ export class FileSystem {
 
   setxattr(target: Target, name: PathLike, value: Uint8Array, flags = 0): void {
     const ino = this.resolve(target, true, 'setxattr');
+    this.notConflictCopy(ino, 'setxattr');
     const key = toBytes(name);
     if (key.length === 0 || key.length > XATTR_NAME_BYTES_MAX) throw new FsError('ERANGE', 'setxattr', pathText(name));
     // POSIX ACLs are not stored: refusing them makes tools (cp -a, tar) fall back to chmod.
@@ -572,6 +591,7 @@ export class FileSystem {
 
   removexattr(target: Target, name: PathLike): void {
     const ino = this.resolve(target, true, 'removexattr');
+    this.notConflictCopy(ino, 'removexattr');
     const key = toBytes(name);
     if (this.reader.xattr(ino, key) === null) throw new FsError('ENODATA', 'removexattr', pathText(name));
     this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value: null }, 'removexattr');

@@ -1,5 +1,5 @@
 // projections/: derived tables, their merge rules, reads, and the filesystem API over them.
-export { Store, hashProjections, type StoreOptions } from './store.ts';
+export { Store, hashProjections, type ConflictEvent, type StoreOptions } from './store.ts';
 export { FileSystem, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPLACE, type SetAttr, type StatFs, type Target, type View } from './filesystem.ts';
 export { FsError, type FsErrorCode } from './errors.ts';
 export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';

@@ -3,6 +3,7 @@
 // applied undoes them, applies, and redoes them (undo-do-redo). The result always equals a
 // replay of the whole log in timestamp order, which rebuild() does literally.
 import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
+import { ContentHeads } from './heads.ts';
 import { Reader } from './reader.ts';
 import { Registers } from './registers.ts';
 import { ProjectionRows } from './rows.ts';
@@ -15,6 +16,7 @@ export class Projector {
   readonly tree: Tree;
   readonly registers: Registers;
   readonly rows: ProjectionRows;
+  readonly heads: ContentHeads;
 
   /** `sql` holds the projection tables; `log` supplies ids and ops (they may differ for verify). */
   constructor(sql: SqlAdapter, log: LogStore) {
@@ -24,6 +26,7 @@ export class Projector {
     this.rows = new ProjectionRows(sql);
     this.tree = new Tree(this.rows);
     this.registers = new Registers(this.rows);
+    this.heads = new ContentHeads(sql);
   }
 
   /** Writes cached rows; called before commit and before any SQL read of the projections. */
@@ -101,9 +104,12 @@ export class Projector {
         r.touch(local(op.node), op.ts, false);
         r.touch(local(op.parent), op.ts, true);
         return;
-      case 'setContent':
-        r.setContent(local(op.node), id, op.size, op.manifest, op.ts);
+      case 'setContent': {
+        const node = local(op.node);
+        r.setContent(node, id, op.size, op.manifest, op.ts);
+        this.heads.apply({ node, op: id, ts: op.ts, size: op.size, manifest: op.manifest }, op.base.map(local), (base) => this.log.hasId(base));
         return;
+      }
       case 'setAttr':
         r.setAttr(local(op.node), op, op.ts);
         return;

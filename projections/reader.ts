@@ -4,7 +4,8 @@ import {
   assert, CHUNK_BYTES, manifestAt, ROOT_ID, TRASH_ID, tsMs,
   type ChunkStore, type LogStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
 } from '../log/index.ts';
-import { duplicateName, parseDuplicateName } from './duplicates.ts';
+import { derivedName, parseDerivedName } from './derived-names.ts';
+import type { HeadRow } from './heads.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
 import type { ProjectionRows } from './rows.ts';
@@ -57,7 +58,8 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 export class Reader {
   private readonly stmt: {
     lookup: SqlStatement<EntryRow>;
-    readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType }>; child: SqlStatement<{ one: number }>;
+    readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType; conflicted: number | null }>; child: SqlStatement<{ one: number }>;
+    headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>;
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
   };
@@ -77,7 +79,10 @@ export class Reader {
     this.ids = ids;
     this.stmt = {
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
-      readdir: sql.prepare('SELECT id, name, node, type FROM entries WHERE parent = ? ORDER BY name, ts DESC, id DESC'),
+      readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
+        WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
+      headByOp: sql.prepare('SELECT * FROM heads WHERE op = ?'),
+      headsOf: sql.prepare('SELECT * FROM heads WHERE node = ? ORDER BY ts DESC'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
       entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),
@@ -93,22 +98,50 @@ export class Reader {
 
   node(ino: number): NodeRow | undefined {
     const row = this.rows.node(ino);
-    return row && row.type !== null ? row : undefined;
+    if (row && row.type !== null) return row;
+    const copy = row ? undefined : this.conflict(ino);
+    const original = copy && this.rows.node(copy.node);
+    if (!copy || !original) return undefined;
+    const [mtime_s, mtime_ns] = tsSpec(copy.head.ts);
+    return { ...original, id: ino, type: 'file', links: 1, subdirs: 0, mtime_s, mtime_ns, ctime_ts: copy.head.ts, born_ts: copy.head.ts };
+  }
+
+  /**
+   * A conflict copy by its inode, the losing setContent op's id: the node it belongs to, its
+   * head and the winning head. Undefined for anything else.
+   */
+  conflict(ino: number): { node: number; head: HeadRow; winner: HeadRow } | undefined {
+    const head = this.q.headByOp.get(ino);
+    if (!head) return undefined;
+    const winner = this.q.headsOf.get(head.node)!;
+    return winner.op === head.op ? undefined : { node: head.node, head, winner };
+  }
+
+  /** True for a conflict copy (it has no node row of its own). */
+  isConflictCopy(ino: number): boolean {
+    return this.rows.node(ino) === undefined && this.conflict(ino) !== undefined;
   }
 
   /**
    * The entry named `name` in `parent`. Among entries that share a name the most recently placed
-   * keeps it; the others answer to their duplicate names (see duplicates.ts).
+   * keeps it; the others answer to their duplicate names, and conflict copies to theirs (see
+   * derived-names.ts). A conflict copy's entry is virtual: its id and node are the head's op id.
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
     const winner = this.q.lookup.get(parent, name);
     if (winner) return winner;
-    const duplicate = parseDuplicateName(name);
+    const duplicate = parseDerivedName(name, '.dup-');
     const id = duplicate && this.ids.knownId(duplicate.ref);
-    if (!duplicate || id === undefined) return undefined;
-    const entry = this.entry(id);
-    if (!entry || entry.parent !== parent || Buffer.compare(entry.name, duplicate.name) !== 0) return undefined;
-    return this.q.lookup.get(parent, entry.name)!.id === entry.id ? undefined : entry;
+    if (duplicate && id !== undefined) {
+      const entry = this.entry(id);
+      if (!entry || entry.parent !== parent || Buffer.compare(entry.name, duplicate.name) !== 0) return undefined;
+      return this.q.lookup.get(parent, entry.name)!.id === entry.id ? undefined : entry;
+    }
+    const copy = parseDerivedName(name, '.conflict-');
+    const op = copy && this.ids.knownId(copy.ref);
+    const conflict = op === undefined ? undefined : this.conflict(op);
+    if (!copy || !conflict || this.q.lookup.get(parent, copy.name)?.node !== conflict.node) return undefined;
+    return { id: op!, parent, name, node: op!, type: 'file', ts: conflict.head.ts };
   }
 
   entry(id: number): EntryRow | undefined {
@@ -142,16 +175,29 @@ export class Reader {
     };
   }
 
-  /** Entries sorted by name bytes; duplicates after the first of a name get their duplicate names. */
+  /**
+   * Entries sorted by name bytes; duplicates after the first of a name get their duplicate names,
+   * and each conflicted file is followed by its conflict copies.
+   */
   readdir(parent: number, offset = 0, limit = -1): DirEntry[] {
     const rows = this.q.readdir.all(parent);
-    let renamed = false;
-    const entries = rows.map((row, i) => {
+    let derived = false;
+    const entries: DirEntry[] = [];
+    const copies = new Set<number>();
+    rows.forEach((row, i) => {
       const loser = i > 0 && Buffer.compare(rows[i - 1]!.name, row.name) === 0;
-      renamed ||= loser;
-      return { name: loser ? duplicateName(row.name, this.ids.globalRef(row.id)) : row.name, ino: row.node, type: row.type };
+      derived ||= loser;
+      const name = loser ? derivedName(row.name, '.dup-', this.ids.globalRef(row.id)) : row.name;
+      entries.push({ name, ino: row.node, type: row.type });
+      if (row.conflicted === null) return;
+      for (const head of this.q.headsOf.all(row.node).slice(1)) {
+        if (copies.has(head.op)) continue;
+        copies.add(head.op);
+        derived = true;
+        entries.push({ name: derivedName(name, '.conflict-', this.ids.globalRef(head.op)), ino: head.op, type: 'file' });
+      }
     });
-    if (renamed) entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    if (derived) entries.sort((a, b) => Buffer.compare(a.name, b.name));
     return entries.slice(offset, limit < 0 ? undefined : offset + limit);
   }
 
@@ -160,7 +206,10 @@ export class Reader {
   }
 
   content(ino: number): ContentRow | undefined {
-    return this.q.content.get(ino);
+    const content = this.q.content.get(ino);
+    if (content || this.rows.node(ino)) return content;
+    const copy = this.conflict(ino);
+    return copy && { op: copy.head.op, ts: copy.head.ts, size: copy.head.size, manifest: copy.head.manifest };
   }
 
   xattr(ino: number, name: Uint8Array): Uint8Array | null {

@@ -3,7 +3,9 @@
 import { ensureSchema, ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
 
 /** Each projection table with its key order (for canonical hashing). */
-export const PROJECTION_TABLES = { nodes: 'id', entries: 'id', content: 'node', xattrs: 'node, name', tree_ops: 'ts' } as const;
+export const PROJECTION_TABLES = {
+  nodes: 'id', entries: 'id', content: 'node', heads: 'node, op', superseded: 'op', conflicted: 'node', xattrs: 'node, name', tree_ops: 'ts',
+} as const;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS nodes (
@@ -32,6 +34,17 @@ CREATE INDEX IF NOT EXISTS entries_by_node ON entries (node);
 CREATE TABLE IF NOT EXISTS content (
   node INTEGER PRIMARY KEY, op INTEGER NOT NULL, ts TEXT NOT NULL, size INTEGER NOT NULL, manifest BLOB NOT NULL
 );
+-- Content heads: a node's setContent ops that no other setContent names as its base. The newest
+-- is the content above; every other head is a concurrent edit, shown as a conflict copy.
+CREATE TABLE IF NOT EXISTS heads (
+  node INTEGER NOT NULL, op INTEGER NOT NULL, ts TEXT NOT NULL, size INTEGER NOT NULL, manifest BLOB NOT NULL,
+  PRIMARY KEY (node, op)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS heads_by_op ON heads (op);
+-- Bases named by applied setContent ops that have not arrived yet: they arrive superseded.
+CREATE TABLE IF NOT EXISTS superseded (op INTEGER PRIMARY KEY);
+-- Nodes with more than one head.
+CREATE TABLE IF NOT EXISTS conflicted (node INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS xattrs (
   node INTEGER NOT NULL, name BLOB NOT NULL, value BLOB, ts TEXT NOT NULL, PRIMARY KEY (node, name)
 ) WITHOUT ROWID;

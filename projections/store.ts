@@ -5,11 +5,18 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
   checkOp, ChunkStore, encodeOp, hex, Hlc, LogStore, newOrigin, openSqlite, systemClock, unpackManifest,
-  type Actor, type Clock, type Op, type OpBody, type SqlAdapter, type StoredOp, type Ts,
+  type Actor, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts,
 } from '../log/index.ts';
 import { Projector } from './projector.ts';
 import type { Reader } from './reader.ts';
 import { PROJECTION_TABLES } from './schema.ts';
+
+/** Concurrent edits of one file: the winner keeps the path, each loser shows as a conflict copy. */
+export interface ConflictEvent {
+  node: Ref;
+  winner: Ref;
+  losers: Ref[];
+}
 
 export interface StoreOptions {
   /** A database file, or ':memory:' (the default). */
@@ -40,6 +47,7 @@ export class Store {
   /** 0: every transaction commits at once; else commits are grouped (see transaction()) */
   readonly commitDelayMs: number;
   private depth = 0;
+  private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private groupTimer: NodeJS.Timeout | null = null;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
@@ -138,6 +146,12 @@ export class Store {
     });
   }
 
+  /** Calls `listener` after each ingest that leaves a node with concurrent edits; returns an unsubscribe. */
+  onConflict(listener: (event: ConflictEvent) => void): () => void {
+    this.conflictListeners.add(listener);
+    return () => this.conflictListeners.delete(listener);
+  }
+
   /**
    * Takes ops made elsewhere, in any order, duplicates ignored. All or nothing: a malformed op,
    * one beyond the clock's max drift or one that would leave a per-origin gap rejects the batch.
@@ -146,7 +160,7 @@ export class Store {
   ingest(input: readonly unknown[]): number {
     const ops = input.map((value) => checkOp(value));
     for (const op of ops) this.hlc.checkDrift(op.ts);
-    return this.transaction(() => {
+    const applied = this.transaction(() => {
       const seen = new Set<string>();
       const fresh = ops.filter((op) => {
         const key = `${op.origin}:${op.seq}`;
@@ -161,8 +175,20 @@ export class Store {
       });
       for (const op of fresh) this.hlc.receive(op.ts);
       this.projector.ingest(stored);
-      return fresh.length;
+      return stored;
     });
+    if (this.conflictListeners.size > 0) this.announceConflicts(applied);
+    return applied.length;
+  }
+
+  private announceConflicts(applied: readonly StoredOp[]): void {
+    const nodes = new Set(applied.filter(({ op }) => op.kind === 'setContent').map(({ op }) => (op as Op & { kind: 'setContent' }).node));
+    for (const node of nodes) {
+      const heads = this.sql.prepare<{ op: number }>('SELECT op FROM heads WHERE node = ? ORDER BY ts DESC').all(this.log.localId(node));
+      if (heads.length < 2) continue;
+      const event: ConflictEvent = { node, winner: this.log.globalRef(heads[0]!.op), losers: heads.slice(1).map((h) => this.log.globalRef(h.op)) };
+      for (const listener of this.conflictListeners) listener(event);
+    }
   }
 
   rebuild(onProgress?: (done: number) => void): number {

@@ -46,6 +46,26 @@ export function checkTree(store: Store, fs: FileSystem): void {
   visit(ROOT_ID);
 }
 
+/**
+ * No lost writes: every setContent in the log is a node's current content, a head (shown as a
+ * conflict copy) or the base of another setContent.
+ */
+export function checkNoLostWrites(store: Store): void {
+  store.projector.flush();
+  const current = new Set(store.sql.prepare<{ op: number }>('SELECT op FROM content').all().map((r) => r.op));
+  const heads = new Set(store.sql.prepare<{ op: number }>('SELECT op FROM heads').all().map((r) => r.op));
+  const bases = new Set<string>();
+  const writes: Array<{ id: number; ref: string }> = [];
+  for (const { id, op } of store.log.scan()) {
+    if (op.kind !== 'setContent') continue;
+    for (const base of op.base) bases.add(base);
+    writes.push({ id, ref: `${op.origin}:${op.seq}` });
+  }
+  for (const write of writes) {
+    expect(current.has(write.id) || heads.has(write.id) || bases.has(write.ref), `setContent ${write.ref} was lost`).toBe(true);
+  }
+}
+
 export function checkContent(store: Store): void {
   store.projector.flush();
   for (const row of store.sql.prepare<{ size: number; manifest: Uint8Array }>('SELECT size, manifest FROM content').all()) {

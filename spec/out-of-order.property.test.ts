@@ -11,7 +11,7 @@ import { unpackManifest, type Op } from '../log/index.ts';
 import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
-import { checkContent, checkTree } from './invariants.ts';
+import { checkContent, checkNoLostWrites, checkTree } from './invariants.ts';
 
 const WRITERS = 3;
 const BASE_MS = 1_700_000_000_000;
@@ -83,6 +83,7 @@ function runScenario(steps: Step[], delivery: Array<{ origin: number; count: num
     expect(verdict.rebuilt).toBe(verdict.live);
     checkTree(subject, FileSystem.live(subject));
     checkContent(subject);
+    checkNoLostWrites(subject);
     expect(reference.verify().ok).toBe(true);
     const tree = canonicalTree(FileSystem.live(subject));
     expect(canonicalTree(FileSystem.live(reference))).toEqual(tree);

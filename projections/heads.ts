@@ -1,0 +1,44 @@
+// Content heads. A setContent names the content it was based on; the heads of a node are its
+// setContent ops that no other names as a base. One head is the ordinary case. More than one means
+// concurrent edits: the newest keeps the path (the content register) and every other head is
+// shown beside it as a conflict copy until an edit based on it supersedes it. Heads are a
+// function of the set of ops, whatever order they arrive in: a base that has not arrived yet is
+// remembered as superseded, and arrives as no head.
+import type { SqlAdapter, SqlStatement, Ts } from '../log/index.ts';
+
+export interface HeadRow {
+  node: number;
+  op: number;
+  ts: Ts;
+  size: number;
+  manifest: Uint8Array;
+}
+
+export class ContentHeads {
+  private readonly stmt: {
+    insert: SqlStatement; remove: SqlStatement; count: SqlStatement<{ n: number }>;
+    supersede: SqlStatement; arrive: SqlStatement; mark: SqlStatement; unmark: SqlStatement;
+  };
+
+  constructor(sql: SqlAdapter) {
+    this.stmt = {
+      insert: sql.prepare('INSERT INTO heads (node, op, ts, size, manifest) VALUES (?, ?, ?, ?, ?)'),
+      remove: sql.prepare('DELETE FROM heads WHERE node = ? AND op = ?'),
+      count: sql.prepare('SELECT count(*) AS n FROM heads WHERE node = ?'),
+      supersede: sql.prepare('INSERT OR IGNORE INTO superseded (op) VALUES (?)'),
+      arrive: sql.prepare('DELETE FROM superseded WHERE op = ?'),
+      mark: sql.prepare('INSERT OR IGNORE INTO conflicted (node) VALUES (?)'),
+      unmark: sql.prepare('DELETE FROM conflicted WHERE node = ?'),
+    };
+  }
+
+  /** Applies a setContent; `arrived(op)` says whether a base op has been applied already. */
+  apply(head: HeadRow, bases: readonly number[], arrived: (op: number) => boolean): void {
+    for (const base of bases) {
+      if (this.stmt.remove.run(head.node, base) === 0 && !arrived(base)) this.stmt.supersede.run(base);
+    }
+    if (this.stmt.arrive.run(head.op) === 0) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest);
+    if (this.stmt.count.get(head.node)!.n > 1) this.stmt.mark.run(head.node);
+    else this.stmt.unmark.run(head.node);
+  }
+}
