@@ -24,3 +24,11 @@ export const OP_PAGE_COUNT = 4096;
 export const CHUNK_CACHE_BYTES_MAX = 32 * 1024 * 1024;
 /** Dirty chunk bytes one write buffer may hold in memory before spilling to the chunk store. */
 export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;
+/** Sync: raw op bytes per pull/push page (a page's message stays well under 1 MiB). */
+export const SYNC_PAGE_BYTES_MAX = 512 * 1024;
+/** Sync: ops per page. */
+export const SYNC_PAGE_OPS_MAX = 4096;
+/** Sync: hashes asked about in one have/want call. */
+export const SYNC_HASHES_MAX = 4096;
+/** Sync: the largest message either side sends; workerd closes a WebSocket at 32 MiB. */
+export const MESSAGE_BYTES_MAX = 1024 * 1024;

@@ -48,6 +48,8 @@ export class Store {
   readonly commitDelayMs: number;
   private depth = 0;
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
+  private readonly commitListeners = new Set<() => void>();
+  private announcing = false;
   private groupTimer: NodeJS.Timeout | null = null;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
@@ -137,12 +139,31 @@ export class Store {
 
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
   commit(body: OpBody, actor: Actor): Op {
+    this.announceCommit();
     return this.transaction(() => {
       const op = checkOp({ ...body, origin: this.origin, seq: this.log.seqOf(this.origin) + 1, ts: this.hlc.tick(), actor });
       const bytes = encodeOp(op);
       const id = this.log.append(op, bytes);
       this.projector.ingest([{ id, op, bytes }]);
       return op;
+    });
+  }
+
+  /**
+   * Calls `listener` (soon, on a microtask) after transactions that added ops, local or ingested;
+   * returns an unsubscribe. Sync uses it to push and to tell peers there is news.
+   */
+  onCommit(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  private announceCommit(): void {
+    if (this.announcing || this.commitListeners.size === 0) return;
+    this.announcing = true;
+    queueMicrotask(() => {
+      this.announcing = false;
+      for (const listener of this.commitListeners) listener();
     });
   }
 
@@ -177,6 +198,7 @@ export class Store {
       this.projector.ingest(stored);
       return stored;
     });
+    if (applied.length > 0) this.announceCommit();
     if (this.conflictListeners.size > 0) this.announceConflicts(applied);
     return applied.length;
   }

@@ -1,0 +1,189 @@
+// The sync client: exchanges ops with a peer replica (pull what it lacks, then push what the peer
+// lacks, chunks before the ops that name them), once or continuously over a capnweb WebSocket.
+import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
+import { decodeOp, hex, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
+import type { Store } from '../projections/index.ts';
+import { opChunks, pageAfter, type Hello, type Page } from '../server/sync-service.ts';
+
+/** The sync surface as a caller sees it (a capnweb stub or the service itself). */
+export interface SyncPeer {
+  hello(): Promise<Hello> | Hello;
+  pull(after: VersionVector): Promise<Page> | Page;
+  chunks(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
+  want(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
+  putChunk(hash: Uint8Array, data: Uint8Array): Promise<void> | void;
+  push(ops: Uint8Array[]): Promise<Hello> | Hello;
+}
+
+export interface SyncResult {
+  pulled: number;
+  pushed: number;
+  remote: Hello;
+}
+
+/** One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. */
+export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
+  let pulled = 0;
+  for (;;) {
+    const page = await peer.pull(store.log.versionVector());
+    const ops = page.ops.map((bytes) => decodeOp(bytes));
+    for (const op of ops) {
+      for (const hash of opChunks(op)) {
+        if (store.chunks.has(hash)) continue;
+        const [data] = await peer.chunks([hash]);
+        store.chunks.putVerified(hash, data!);
+      }
+    }
+    pulled += store.ingest(ops);
+    if (!page.more) break;
+  }
+  let pushed = 0;
+  let remote = await peer.hello();
+  for (;;) {
+    const page = pageAfter(store, remote.versionVector);
+    if (page.ops.length === 0) break;
+    const hashes = new Map<string, Uint8Array>();
+    for (const bytes of page.ops) for (const hash of opChunks(decodeOp(bytes, true))) hashes.set(hex(hash), hash);
+    const all = [...hashes.values()];
+    for (let at = 0; at < all.length; at += SYNC_HASHES_MAX) {
+      for (const hash of await peer.want(all.slice(at, at + SYNC_HASHES_MAX))) await peer.putChunk(hash, store.chunks.get(hash));
+    }
+    remote = await peer.push(page.ops);
+    pushed += page.ops.length;
+  }
+  return { pulled, pushed, remote };
+}
+
+export interface SyncState {
+  url: string;
+  connected: boolean;
+  /** ops the peer has that this replica lacks, as of the last exchange */
+  lagOps: number;
+  local: VersionVector;
+  remote: VersionVector | null;
+  pulled: number;
+  pushed: number;
+  lastError: string | null;
+  lastSyncAt: number | null;
+}
+
+interface RemoteSync extends SyncPeer {
+  subscribe(onNews: () => void): Promise<void>;
+}
+
+const BACKOFF_MS_MIN = 100;
+const BACKOFF_MS_MAX = 5_000;
+
+/**
+ * Keeps a store in step with an upstream replica: syncs on connect, when the store commits and
+ * when the upstream announces news; reconnects with exponential backoff.
+ */
+export class SyncClient {
+  readonly url: string;
+  private readonly store: Store;
+  private session: RpcStub<RemoteSync> | null = null;
+  private running = false;
+  private pending = false;
+  private stopped = true;
+  private backoffMs = BACKOFF_MS_MIN;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly waiters: Array<() => void> = [];
+  private readonly status: Omit<SyncState, 'local' | 'lagOps'>;
+
+  constructor(store: Store, url: string) {
+    this.store = store;
+    this.url = url;
+    this.status = { url, connected: false, remote: null, pulled: 0, pushed: 0, lastError: null, lastSyncAt: null };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.store.onCommit(() => this.kick());
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.disconnect();
+  }
+
+  state(): SyncState {
+    const local = this.store.log.versionVector();
+    const remote = this.status.remote;
+    const lagOps = remote ? Object.entries(remote).reduce((sum, [origin, seq]) => sum + Math.max(0, seq - (local[origin] ?? 0)), 0) : 0;
+    return { ...this.status, local, lagOps };
+  }
+
+  /** Resolves after the next exchange that completes. */
+  synced(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.kick();
+    });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const session = newWebSocketRpcSession<RemoteSync>(this.url);
+    this.session = session;
+    session.onRpcBroken((error: unknown) => this.broken(session, error));
+    session.subscribe(() => this.kick()).then(
+      () => {
+        this.status.connected = true;
+        this.kick();
+      },
+      (error: unknown) => this.broken(session, error),
+    );
+  }
+
+  private disconnect(): void {
+    const session = this.session;
+    this.session = null;
+    this.status.connected = false;
+    session?.[Symbol.dispose]();
+  }
+
+  private broken(session: RpcStub<RemoteSync>, error: unknown): void {
+    if (session !== this.session) return;
+    this.status.lastError = error instanceof Error ? error.message : String(error);
+    this.disconnect();
+    if (this.stopped) return;
+    this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
+    this.reconnectTimer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MS_MAX);
+  }
+
+  /** Runs exchanges one at a time; a kick during one runs another after it. */
+  private kick(): void {
+    if (!this.session || !this.status.connected) return;
+    this.pending = true;
+    if (this.running) return;
+    this.running = true;
+    void (async () => {
+      try {
+        while (this.pending && this.session && !this.stopped) {
+          this.pending = false;
+          const waiters = this.waiters.splice(0);
+          const result = await syncOnce(this.store, this.session);
+          this.status.pulled += result.pulled;
+          this.status.pushed += result.pushed;
+          this.status.remote = result.remote.versionVector;
+          this.status.lastSyncAt = Date.now();
+          this.status.lastError = null;
+          this.backoffMs = BACKOFF_MS_MIN;
+          for (const resolve of waiters) resolve();
+        }
+      } catch (error) {
+        this.status.lastError = error instanceof Error ? error.message : String(error);
+        if (this.session) this.broken(this.session, error);
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+}

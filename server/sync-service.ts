@@ -1,0 +1,145 @@
+// The sync surface of a replica, the same over WebSocket and HTTP batch (capnweb). A peer
+// learns the replica's cursor (hello), pulls ops after its own version vector in bounded pages,
+// fetches the chunks those ops name (one chunk per call), and pushes its own ops after sending
+// the chunks the replica lacks (want). Every argument is checked; a bad call changes nothing.
+import { RpcTarget, type RpcStub } from 'capnweb';
+import {
+  decodeOp, hex, isOrigin, MissingChunkError, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
+  unpackManifest, HASH_BYTES, CHUNK_BYTES, type Op, type VersionVector,
+} from '../log/index.ts';
+import type { Store } from '../projections/index.ts';
+
+export interface Hello {
+  replica: string;
+  versionVector: VersionVector;
+  fingerprint: string;
+  ops: number;
+}
+
+export interface Page {
+  /** canonical op bytes, in timestamp order; each origin's ops contiguous after the cursor */
+  ops: Uint8Array[];
+  more: boolean;
+}
+
+export class SyncInputError extends TypeError {
+  override name = 'SyncInputError';
+  readonly code = 'EINVAL';
+}
+
+function checkVersionVector(value: unknown): VersionVector {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncInputError('version vector must be an object {origin: seq}');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 1_000_000) throw new SyncInputError('version vector too large');
+  for (const [origin, seq] of entries) {
+    if (!isOrigin(origin) || !Number.isSafeInteger(seq) || (seq as number) < 0) throw new SyncInputError(`bad version vector entry ${origin}: ${String(seq)}`);
+  }
+  return value as VersionVector;
+}
+
+function checkBytesArray(value: unknown, what: string, max: number, each: (bytes: Uint8Array) => void = () => {}): Uint8Array[] {
+  if (!Array.isArray(value) || value.length > max) throw new SyncInputError(`${what} must be an array of at most ${max} byte arrays`);
+  for (const item of value) {
+    if (!(item instanceof Uint8Array)) throw new SyncInputError(`${what} must hold byte arrays`);
+    each(item);
+  }
+  return value as Uint8Array[];
+}
+
+const checkHash = (hash: Uint8Array) => {
+  if (hash.length !== HASH_BYTES) throw new SyncInputError('a chunk hash is 32 bytes');
+};
+
+/** The chunk hashes an op names (setContent manifests), as hex. */
+export function opChunks(op: Op): Uint8Array[] {
+  return op.kind === 'setContent' ? unpackManifest(op.manifest).map((c) => Buffer.from(c.hash)) : [];
+}
+
+/**
+ * One page of ops the holder of `after` lacks, bounded in count and bytes. Ops leave a replica
+ * only once committed: with group commit a crash could otherwise reuse a seq a peer already holds.
+ */
+export function pageAfter(store: Store, after: VersionVector): Page {
+  store.sync();
+  const stored = store.log.after(after, SYNC_PAGE_OPS_MAX + 1);
+  const ops: Uint8Array[] = [];
+  let bytes = 0;
+  for (const { bytes: op } of stored) {
+    if (ops.length === SYNC_PAGE_OPS_MAX || (ops.length > 0 && bytes + op.length > SYNC_PAGE_BYTES_MAX)) break;
+    ops.push(op);
+    bytes += op.length;
+  }
+  return { ops, more: ops.length < stored.length };
+}
+
+export class SyncService extends RpcTarget {
+  private readonly store: Store;
+  private readonly subscribers = new Set<RpcStub<() => void>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(store: Store) {
+    super();
+    this.store = store;
+    this.unsubscribe = store.onCommit(() => this.announce());
+  }
+
+  hello(): Hello {
+    const { versionVector, fingerprint } = this.store.log.cursor();
+    return { replica: this.store.origin, versionVector, fingerprint, ops: this.store.log.count() };
+  }
+
+  pull(after: unknown): Page {
+    return pageAfter(this.store, checkVersionVector(after));
+  }
+
+  /** Chunk bytes by hash, for a peer that pulled ops naming them (one chunk is half the message budget). */
+  chunks(hashes: unknown): Uint8Array[] {
+    const wanted = checkBytesArray(hashes, 'hashes', 1, checkHash);
+    return wanted.map((hash) => this.store.chunks.get(hash));
+  }
+
+  /** Of these hashes, the ones this replica lacks. */
+  want(hashes: unknown): Uint8Array[] {
+    return checkBytesArray(hashes, 'hashes', SYNC_HASHES_MAX, checkHash).filter((hash) => !this.store.chunks.has(hash));
+  }
+
+  /** Stores a chunk after checking its bytes against its hash. */
+  putChunk(hash: unknown, data: unknown): void {
+    const [h] = checkBytesArray([hash], 'hash', 1, checkHash);
+    const [d] = checkBytesArray([data], 'chunk', 1, (bytes) => {
+      if (bytes.length > CHUNK_BYTES) throw new SyncInputError(`a chunk is at most ${CHUNK_BYTES} bytes`);
+    });
+    this.store.chunks.putVerified(h!, d!);
+  }
+
+  /** Ingests a page of ops; every chunk they name must be here already. All or nothing. */
+  push(ops: unknown): Hello {
+    const decoded = checkBytesArray(ops, 'ops', SYNC_PAGE_OPS_MAX).map((bytes) => decodeOp(bytes));
+    for (const op of decoded) {
+      for (const hash of opChunks(op)) if (!this.store.chunks.has(hash)) throw new MissingChunkError(hex(hash));
+    }
+    this.store.ingest(decoded);
+    return this.hello();
+  }
+
+  /** Calls `onNews` whenever this replica commits ops, until the caller goes away. */
+  subscribe(onNews: RpcStub<() => void>): void {
+    this.subscribers.add(onNews.dup());
+  }
+
+  private announce(): void {
+    for (const subscriber of this.subscribers) {
+      subscriber().catch(() => {
+        this.subscribers.delete(subscriber);
+        subscriber[Symbol.dispose]();
+      });
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const subscriber of this.subscribers) subscriber[Symbol.dispose]();
+    this.subscribers.clear();
+  }
+}
+
