@@ -18,6 +18,7 @@ const USAGE = `usage: ledgerfs <command> [options]
                                      upstream replica and a mount, until SIGTERM/SIGINT
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
+  bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
 `;
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
