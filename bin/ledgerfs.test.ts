@@ -96,6 +96,14 @@ describe('ledgerfs CLI', () => {
     expect(cli('replay', db, '--out', join(dir, 'y')).code).toBe(2);
   });
 
+  it('bench sync prints one JSON line', () => {
+    const result = cli('bench', 'sync', '--json', '--ops', '5000');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.trim());
+    expect(report).toMatchObject({ bench: 'sync', converged: true });
+    expect(report.results.catch_up.value).toBeGreaterThan(0);
+  });
+
   it('bench log prints one JSON line', () => {
     const result = cli('bench', 'log', '--json', '--ops', '5000');
     expect(result.code).toBe(0);
