@@ -27,12 +27,13 @@ export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult
   for (;;) {
     const page = await peer.pull(store.log.versionVector());
     const ops = page.ops.map((bytes) => decodeOp(bytes));
-    for (const op of ops) {
-      for (const hash of opChunks(op)) {
-        if (store.chunks.has(hash)) continue;
-        const [data] = await peer.chunks([hash]);
-        store.chunks.putVerified(hash, data!);
-      }
+    const missing = new Map<string, Uint8Array>();
+    for (const op of ops) for (const hash of opChunks(op)) if (!store.chunks.has(hash)) missing.set(hex(hash), hash);
+    for (let wanted = [...missing.values()]; wanted.length > 0;) {
+      const got = await peer.chunks(wanted.slice(0, SYNC_HASHES_MAX));
+      if (got.length === 0) throw new Error('peer sent no chunks');
+      got.forEach((data, i) => store.chunks.putVerified(wanted[i]!, data));
+      wanted = wanted.slice(got.length);
     }
     pulled += store.ingest(ops);
     if (!page.more) break;
@@ -104,12 +105,13 @@ export class SyncClient {
     this.connect();
   }
 
+  /** Stops syncing: closes the connection (an exchange in flight fails and ends) and waits for it. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
     this.disconnect();
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   state(): SyncState {
@@ -165,10 +167,11 @@ export class SyncClient {
     if (this.running) return;
     this.running = true;
     void (async () => {
+      let waiters: Array<() => void> = [];
       try {
         while (this.pending && this.session && !this.stopped) {
           this.pending = false;
-          const waiters = this.waiters.splice(0);
+          waiters = this.waiters.splice(0);
           const result = await syncOnce(this.store, this.session);
           this.status.pulled += result.pulled;
           this.status.pushed += result.pushed;
@@ -176,9 +179,11 @@ export class SyncClient {
           this.status.lastSyncAt = Date.now();
           this.status.lastError = null;
           this.backoffMs = BACKOFF_MS_MIN;
-          for (const resolve of waiters) resolve();
+          for (const resolve of waiters.splice(0)) resolve();
         }
       } catch (error) {
+        // Whoever waits for an exchange waits for the next one that completes.
+        this.waiters.unshift(...waiters);
         this.status.lastError = error instanceof Error ? error.message : String(error);
         if (this.session) this.broken(this.session, error);
       } finally {

@@ -120,8 +120,9 @@ describe('two replicas in two processes', () => {
     expect(stopped.pushed).toBeGreaterThan(0);
     two = serve([db2, '--upstream', upstream]);
     expect(await two.next('synced')).toMatchObject({ pulled: 0, pushed: 0 });
-    two.child.kill('SIGTERM');
-    await two.next('stopped');
+    const exited = new Promise((resolve) => two.child.once('exit', resolve));
+    two.child.kill('SIGKILL');
+    await exited;
     one.child.kill('SIGTERM');
     await one.next('stopped');
 

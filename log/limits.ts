@@ -28,6 +28,8 @@ export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;
 export const SYNC_PAGE_BYTES_MAX = 512 * 1024;
 /** Sync: ops per page. */
 export const SYNC_PAGE_OPS_MAX = 4096;
+/** Sync: chunk bytes in one chunks() answer (base64 in JSON keeps the message under 1 MiB). */
+export const SYNC_CHUNK_BYTES_MAX = 768 * 1024;
 /** Sync: hashes asked about in one have/want call. */
 export const SYNC_HASHES_MAX = 4096;
 /** Sync: the largest message either side sends; workerd closes a WebSocket at 32 MiB. */

@@ -4,7 +4,7 @@
 // the chunks the replica lacks (want). Every argument is checked; a bad call changes nothing.
 import { RpcTarget, type RpcStub } from 'capnweb';
 import {
-  decodeOp, hex, isOrigin, MissingChunkError, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
+  decodeOp, hex, isOrigin, MissingChunkError, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
   unpackManifest, HASH_BYTES, CHUNK_BYTES, type Op, type VersionVector,
 } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
@@ -92,10 +92,21 @@ export class SyncService extends RpcTarget {
     return pageAfter(this.store, checkVersionVector(after));
   }
 
-  /** Chunk bytes by hash, for a peer that pulled ops naming them (one chunk is half the message budget). */
+  /**
+   * Chunk bytes by hash, for a peer that pulled ops naming them: the longest prefix of the list
+   * that fits the message budget, at least one chunk; the caller asks again for the rest.
+   */
   chunks(hashes: unknown): Uint8Array[] {
-    const wanted = checkBytesArray(hashes, 'hashes', 1, checkHash);
-    return wanted.map((hash) => this.store.chunks.get(hash));
+    const wanted = checkBytesArray(hashes, 'hashes', SYNC_HASHES_MAX, checkHash);
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    for (const hash of wanted) {
+      const data = this.store.chunks.get(hash);
+      if (out.length > 0 && bytes + data.length > SYNC_CHUNK_BYTES_MAX) break;
+      out.push(data);
+      bytes += data.length;
+    }
+    return out;
   }
 
   /** Of these hashes, the ones this replica lacks. */

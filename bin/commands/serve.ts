@@ -9,6 +9,7 @@ import { startSyncServer } from '../../server/sync-server.ts';
 import { openExisting, UsageError } from './common.ts';
 
 const COMMIT_DELAY_MS = 10;
+const SHUTDOWN_MS_MAX = 15_000;
 
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
@@ -35,6 +36,11 @@ export async function runServe([db]: string[], values: { port?: string | boolean
   await new Promise<void>((done) => {
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, done);
   });
+  // A shutdown step that never returns must not leave a replica hanging on: give up loudly.
+  setTimeout(() => {
+    process.stderr.write('ledgerfs serve: shutdown took longer than 15 s, exiting\n');
+    process.exit(1);
+  }, SHUTDOWN_MS_MAX).unref();
   await client?.stop();
   await mounted?.close();
   await server.close();
