@@ -4,6 +4,7 @@
 // it is logged and answered with EIO rather than killing the process and leaving a dead mount.
 // Every operation fuse-native can deliver is implemented; what libfuse 2's path API cannot
 // express (renameat2 flags, file locks) the kernel answers itself (EINVAL, local locks).
+import { constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { FsError, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
 import type { Actor, Timespec } from '../log/index.ts';
@@ -88,7 +89,7 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     readdir: (path: string, cb: Callback) => handle('readdir', (f) => ['.', '..', ...f.readdir(path).map((e) => Buffer.from(e.name).toString('utf8'))])(cb),
     readlink: (path: string, cb: Callback) => handle('readlink', (f) => Buffer.from(f.readlink(path)).toString('utf8'))(cb),
     open: (path: string, flags: number, cb: Callback) => handle('open', (f) => f.open(path, flags))(cb),
-    create: (path: string, mode: number, cb: Callback) => handle('create', (f) => f.open(path, 0o102 /* O_RDWR|O_CREAT */, mode & 0o7777))(cb),
+    create: (path: string, mode: number, cb: Callback) => handle('create', (f) => f.open(path, constants.O_RDWR | constants.O_CREAT, mode & 0o7777))(cb),
     read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('read', (f) => {
       const data = f.read(fd, pos, len);
       buf.set(data);

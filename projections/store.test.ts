@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('group commit', () => {
     const file = join(dir, 'fsync.db');
     const store = Store.open({ file, commitDelayMs: 10_000 });
     const fs = FileSystem.live(store);
-    const fh = fs.open('/f', 0o102, 0o644);
+    const fh = fs.open('/f', constants.O_RDWR | constants.O_CREAT, 0o644);
     fs.write(fh, Buffer.from('durable'), 0);
     fs.fsync(fh);
     store.sql.close();
