@@ -30,6 +30,10 @@ const loads = (probe) => spawnSync(process.execPath, ['-e', probe], { cwd: ROOT,
 
 function run(command, args, cwd) {
   const result = spawnSync(command, args, { cwd, env, stdio: 'inherit' });
+  if (result.error?.code === 'ENOENT') {
+    console.error(`ledgerfs: '${command}' is not installed (Debian: apt-get install ${command === 'patch' ? 'patch' : 'build-essential'})`);
+    process.exit(1);
+  }
   if (result.status !== 0) {
     console.error(`ledgerfs: ${command} ${args.join(' ')} failed in ${cwd}`);
     process.exit(1);
