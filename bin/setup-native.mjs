@@ -54,11 +54,27 @@ function ensure(name, probe, build) {
 ensure('better-sqlite3', "new (require('better-sqlite3'))(':memory:').close()",
   () => run('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts'], ROOT));
 
+// Kernel FUSE needs libfuse2 (the addon links libfuse.so.2), fusermount, and patch to build the
+// addon. On Debian as root they are installed here; elsewhere ledgerfs says what is missing and
+// mounts with the shim until it is there.
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const hasLibfuse = () => (spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '').includes('libfuse.so.2');
+if (!hasLibfuse() || !has('fusermount') || !has('patch')) {
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.log('ledgerfs: installing libfuse2, fuse and patch (apt-get) for kernel FUSE');
+    run('apt-get', ['update', '-qq'], ROOT);
+    run('apt-get', ['install', '-y', '-qq', 'libfuse2', 'fuse', 'patch'], ROOT);
+  } else {
+    console.warn('ledgerfs: kernel FUSE needs libfuse2, fuse and patch (Debian: apt-get install libfuse2 fuse patch); until then `ledgerfs mount` uses the shim');
+  }
+}
+
 const fuseNative = join(ROOT, 'node_modules', 'fuse-native');
-if (existsSync(fuseNative)) {
+if (existsSync(fuseNative) && has('patch')) {
   if (!readFileSync(join(fuseNative, 'fuse-native.c'), 'utf8').includes('fuse_native_caller')) {
     run('patch', ['-p1', '--forward', '-i', join(ROOT, 'mount', 'fuse-native.patch')], fuseNative);
   }
-  ensure('fuse-native', "if (typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)",
-    () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative));
+  const probe = "if (typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)";
+  if (hasLibfuse()) ensure('fuse-native', probe, () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative));
+  else if (!existsSync(join(fuseNative, 'build', 'Release', 'fuse.node'))) run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative);
 }
