@@ -24,12 +24,6 @@ export function manifestAt(manifest: Uint8Array, index: number): ChunkRef {
   return { hash: manifest.subarray(at, at + HASH_BYTES), size: view.getUint32(0) };
 }
 
-export function manifestSize(manifest: Uint8Array): number {
-  let size = 0;
-  for (let i = 0; i < manifestCount(manifest); i++) size += manifestAt(manifest, i).size;
-  return size;
-}
-
 export function packManifest(chunks: readonly ChunkRef[]): Uint8Array {
   const out = new Uint8Array(chunks.length * MANIFEST_RECORD_BYTES);
   const view = new DataView(out.buffer);

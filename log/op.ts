@@ -117,22 +117,3 @@ export const TREE_KINDS: ReadonlySet<OpKind> = new Set(['create', 'link', 'move'
 export function isTreeOp(op: OpBody): op is CreateBody | LinkBody | MoveBody | UnlinkBody {
   return TREE_KINDS.has(op.kind);
 }
-
-/** The nodes an op changes registers of (ctime at least); used by audit and path filters. */
-export function opNodes(op: OpBody, self: Ref): Ref[] {
-  switch (op.kind) {
-    case 'create':
-      return [self, op.parent];
-    case 'link':
-      return [op.node, op.parent];
-    case 'move':
-      return [op.node, op.from, op.parent, ...(op.otherNode ? [op.otherNode] : [])];
-    case 'unlink':
-    case 'rmdir':
-      return [op.node, op.parent];
-    case 'setContent':
-    case 'setAttr':
-    case 'setXattr':
-      return [op.node];
-  }
-}

@@ -294,11 +294,6 @@ export class FileSystem {
     return handle;
   }
 
-  /** The inode a handle is open on (it stays valid after the file is unlinked). */
-  handleIno(fh: number): number {
-    return this.handle(fh, 'fstat').ino;
-  }
-
   read(fh: number, offset: number, length: number): Uint8Array {
     const { ino, flags } = this.handle(fh, 'read');
     if ((flags & ACCESS_MODE) === O_WRONLY) throw new FsError('EBADF', 'read', undefined, 'handle is write-only');
@@ -371,13 +366,6 @@ export class FileSystem {
   /** Releases every open handle, committing every changed buffer (at shutdown). */
   releaseAll(): void {
     for (const fh of [...this.state.handles.keys()]) this.release(fh);
-  }
-
-  /** Open write buffers and the bytes they hold in memory (for stats). */
-  buffers(): { count: number; dirtyBytes: number } {
-    let dirtyBytes = 0;
-    for (const buffer of this.state.buffers.values()) dirtyBytes += buffer.dirtyBytes;
-    return { count: this.state.buffers.size, dirtyBytes };
   }
 
   readFile(target: Target): Uint8Array {
