@@ -138,23 +138,16 @@ export class ChunkStore {
   /** Deletes every chunk neither in `live` (hex hashes) nor pinned; returns what it freed. */
   gc(live: ReadonlySet<string>): { count: number; bytes: number } {
     const del = this.sql.prepare('DELETE FROM chunks WHERE hash = ?');
-    return this.sql.transaction(() => this.unreferenced(live, (digest) => del.run(digest)));
-  }
-
-  /** What gc would free, without deleting (for stats). */
-  orphans(live: ReadonlySet<string>): { count: number; bytes: number } {
-    return this.unreferenced(live, () => {});
-  }
-
-  private unreferenced(live: ReadonlySet<string>, each: (digest: Uint8Array) => void): { count: number; bytes: number } {
-    const total = { count: 0, bytes: 0 };
-    for (const row of this.sql.prepare<{ hash: Uint8Array; size: number }>('SELECT hash, size FROM chunks').all()) {
-      const key = hex(row.hash);
-      if (live.has(key) || this.pins.has(key)) continue;
-      each(row.hash);
-      total.count++;
-      total.bytes += row.size;
-    }
-    return total;
+    return this.sql.transaction(() => {
+      const freed = { count: 0, bytes: 0 };
+      for (const row of this.sql.prepare<{ hash: Uint8Array; size: number }>('SELECT hash, size FROM chunks').all()) {
+        const key = hex(row.hash);
+        if (live.has(key) || this.pins.has(key)) continue;
+        del.run(row.hash);
+        freed.count++;
+        freed.bytes += row.size;
+      }
+      return freed;
+    });
   }
 }

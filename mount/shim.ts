@@ -81,7 +81,9 @@ export class ShimMount {
       }
     }
     for (const remove of removals.reverse()) remove();
-    this.remember();
+    // What this pass wrote changed both sides' signatures: rescan only then.
+    if (pushed + pulled > 0) this.remember();
+    else this.remember(real, store);
     return { pushed, pulled };
   }
 
@@ -99,9 +101,7 @@ export class ShimMount {
     return `/${path}`;
   }
 
-  private remember(): void {
-    const real = this.scanReal();
-    const store = this.scanStore();
+  private remember(real = this.scanReal(), store = this.scanStore()): void {
     this.last = new Map([...new Set([...real.keys(), ...store.keys()])].map((p) => [p, { real: real.get(p), store: store.get(p) }]));
   }
 

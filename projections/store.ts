@@ -139,14 +139,15 @@ export class Store {
 
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
   commit(body: OpBody, actor: Actor): Op {
-    this.announceCommit();
-    return this.transaction(() => {
+    const committed = this.transaction(() => {
       const op = checkOp({ ...body, origin: this.origin, seq: this.log.seqOf(this.origin) + 1, ts: this.hlc.tick(), actor });
       const bytes = encodeOp(op);
       const id = this.log.append(op, bytes);
       this.projector.ingest([{ id, op, bytes }]);
       return op;
     });
+    this.announceCommit();
+    return committed;
   }
 
   /**
