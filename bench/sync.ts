@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SyncClient } from '../client/sync.ts';
 import { FileSystem, Store } from '../projections/index.ts';
-import { startSyncServer } from '../server/sync-server.ts';
+import { startHttpServer } from '../server/http-server.ts';
+import { SyncService } from '../server/sync-service.ts';
 import { workload } from './log.ts';
 import type { BenchRow } from './report.ts';
 
@@ -51,7 +52,7 @@ export async function benchSync(options: { ops: number }): Promise<{ rows: Bench
   });
   const opBytes = [...source.log.scan()].reduce((sum, s) => sum + s.bytes.length, 0);
   const chunkBytes = source.chunks.totals().bytes;
-  const server = await startSyncServer(source);
+  const server = await startHttpServer({ session: () => new SyncService(source) });
   const target = Store.open({ verifyChunks: false });
   const client = new SyncClient(target, `ws://127.0.0.1:${server.port}/ws`);
   const start = process.hrtime.bigint();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, bench).
+// ledgerfs: command-line tools over a store file (init, log, verify, replay, mount, bench).
+// The daemon that serves a replica over HTTP, mounts it and runs commands is bin/wsd.ts.
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage: ledgerfs <command> [options]
@@ -13,9 +14,6 @@ const USAGE = `usage: ledgerfs <command> [options]
   mount <db> <mountpoint> [--mode auto|fuse|shim|none]
                                      serve the store at a directory until SIGTERM/SIGINT
                                      (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
-  serve <db> [--port P] [--upstream ws://host:port/ws] [--mount <dir> [--mode M]]
-                                     run a replica: sync over HTTP/WebSocket, optionally with an
-                                     upstream replica and a mount, until SIGTERM/SIGINT
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
   bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
@@ -30,7 +28,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.ts')).runVerify,
   replay: async () => (await import('./commands/replay.ts')).runReplay,
   mount: async () => (await import('./commands/mount.ts')).runMount,
-  serve: async () => (await import('./commands/serve.ts')).runServe,
   bench: async () => (await import('./commands/bench.ts')).runBench,
 };
 
@@ -40,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
-      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' }, port: { type: 'string' }, upstream: { type: 'string' }, mount: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [name, ...rest] = positionals;

@@ -54,6 +54,10 @@ function ensure(name, probe, build) {
 ensure('better-sqlite3', "new (require('better-sqlite3'))(':memory:').close()",
   () => run('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts'], ROOT));
 
+// exec's PTY mode. node-pty is an N-API addon, so one build serves every Node version.
+ensure('node-pty', "require('node-pty')",
+  () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], join(ROOT, 'node_modules', 'node-pty')));
+
 // Kernel FUSE needs libfuse2 (the addon links libfuse.so.2), fusermount, and patch to build the
 // addon. On Debian as root they are installed here; elsewhere ledgerfs says what is missing and
 // mounts with the shim until it is there.

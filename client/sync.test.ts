@@ -4,7 +4,7 @@ import { newHttpBatchRpcSession } from 'capnweb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpFormatError } from '../log/index.ts';
 import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
-import { startSyncServer, type SyncServer } from '../server/sync-server.ts';
+import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { SyncService, type Hello } from '../server/sync-service.ts';
 import { syncOnce, SyncClient, type SyncPeer } from './sync.ts';
 
@@ -16,7 +16,7 @@ function replica(origin: string) {
   return { store, fs: FileSystem.live(store) };
 }
 
-const servers: SyncServer[] = [];
+const servers: HttpServer[] = [];
 const clients: SyncClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.stop();
@@ -73,7 +73,7 @@ describe('over the network', () => {
   it('keeps two replicas in step over a WebSocket with concurrent writes', async () => {
     const a = replica(A);
     const b = replica(B);
-    const server = await startSyncServer(a.store);
+    const server = await startHttpServer({ session: () => new SyncService(a.store) });
     servers.push(server);
     const client = new SyncClient(b.store, `ws://127.0.0.1:${server.port}/ws`);
     clients.push(client);
@@ -89,7 +89,7 @@ describe('over the network', () => {
   it('reconnects after the upstream restarts', async () => {
     const a = replica(A);
     const b = replica(B);
-    let server = await startSyncServer(a.store);
+    let server = await startHttpServer({ session: () => new SyncService(a.store) });
     const port = server.port;
     const client = new SyncClient(b.store, `ws://127.0.0.1:${port}/ws`);
     clients.push(client);
@@ -99,7 +99,7 @@ describe('over the network', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(client.state().connected).toBe(false);
     a.fs.writeFile('/while-away', 'x');
-    server = await startSyncServer(a.store, { port });
+    server = await startHttpServer({ session: () => new SyncService(a.store), port });
     servers.push(server);
     await client.synced();
     expect(b.fs.exists('/while-away')).toBe(true);
@@ -108,7 +108,7 @@ describe('over the network', () => {
   it('answers the same surface over HTTP batch', async () => {
     const a = replica(A);
     a.fs.mkdir('/x');
-    const server = await startSyncServer(a.store);
+    const server = await startHttpServer({ session: () => new SyncService(a.store) });
     servers.push(server);
     const api = newHttpBatchRpcSession<{ hello(): Hello }>(`http://127.0.0.1:${server.port}/api`);
     expect(await api.hello()).toMatchObject({ replica: A, versionVector: { [A]: 1 }, ops: 1 });

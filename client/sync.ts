@@ -1,6 +1,7 @@
 // The sync client: exchanges ops with a peer replica (pull what it lacks, then push what the peer
 // lacks, chunks before the ops that name them), once or continuously over a capnweb WebSocket.
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
+import { WebSocket } from 'ws';
 import { decodeOp, hex, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
 import { opChunks, pageAfter, type Hello, type Page } from '../server/sync-service.ts';
@@ -81,6 +82,7 @@ const BACKOFF_MS_MAX = 5_000;
  */
 export class SyncClient {
   readonly url: string;
+  private readonly token: string | null;
   private readonly store: Store;
   private session: RpcStub<RemoteSync> | null = null;
   private running = false;
@@ -92,9 +94,11 @@ export class SyncClient {
   private readonly waiters: Array<() => void> = [];
   private readonly status: Omit<SyncState, 'local' | 'lagOps'>;
 
-  constructor(store: Store, url: string) {
+  /** `token`: sent as `Authorization: Bearer` when the upstream wants one (wsd's WSD_TOKEN). */
+  constructor(store: Store, url: string, options: { token?: string | null } = {}) {
     this.store = store;
     this.url = url;
+    this.token = options.token ?? null;
     this.status = { url, connected: false, remote: null, pulled: 0, pushed: 0, lastError: null, lastSyncAt: null };
   }
 
@@ -131,7 +135,8 @@ export class SyncClient {
 
   private connect(): void {
     if (this.stopped) return;
-    const session = newWebSocketRpcSession<RemoteSync>(this.url);
+    const socket = new WebSocket(this.url, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    const session = newWebSocketRpcSession<RemoteSync>(socket as unknown as globalThis.WebSocket);
     this.session = session;
     session.onRpcBroken((error: unknown) => this.broken(session, error));
     session.subscribe(() => this.kick()).then(

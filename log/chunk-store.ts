@@ -135,19 +135,19 @@ export class ChunkStore {
     return { count: row.n, bytes: row.bytes ?? 0 };
   }
 
-  /** Deletes every chunk neither in `live` (hex hashes) nor pinned; returns what it freed. */
+  /** Chunks neither in `live` (hex hashes) nor pinned: what gc would free. */
+  orphans(live: ReadonlySet<string>): Array<{ hash: Uint8Array; size: number }> {
+    return this.sql.prepare<{ hash: Uint8Array; size: number }>('SELECT hash, size FROM chunks').all()
+      .filter((row) => !live.has(hex(row.hash)) && !this.pins.has(hex(row.hash)));
+  }
+
+  /** Deletes the orphans; returns what it freed. */
   gc(live: ReadonlySet<string>): { count: number; bytes: number } {
     const del = this.sql.prepare('DELETE FROM chunks WHERE hash = ?');
     return this.sql.transaction(() => {
-      const freed = { count: 0, bytes: 0 };
-      for (const row of this.sql.prepare<{ hash: Uint8Array; size: number }>('SELECT hash, size FROM chunks').all()) {
-        const key = hex(row.hash);
-        if (live.has(key) || this.pins.has(key)) continue;
-        del.run(row.hash);
-        freed.count++;
-        freed.bytes += row.size;
-      }
-      return freed;
+      const orphans = this.orphans(live);
+      for (const row of orphans) del.run(row.hash);
+      return { count: orphans.length, bytes: orphans.reduce((sum, row) => sum + row.size, 0) };
     });
   }
 }

@@ -7,7 +7,8 @@
 import { constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { FsError, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
-import type { Actor, Timespec } from '../log/index.ts';
+import type { Timespec } from '../log/index.ts';
+import type { Attribute } from './attribute.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -50,14 +51,16 @@ export interface DriverOptions {
   /** the mounted handle, read for the caller of each request */
   fuse: () => FuseHandle;
   log?: (message: string) => void;
+  attribute?: Attribute;
 }
 
 /** The fuse-native operations object for a FileSystem. */
-export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${m}\n`) }: DriverOptions): Record<string, unknown> {
+export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${m}\n`), attribute }: DriverOptions): Record<string, unknown> {
   const as = (): FileSystem => {
     const caller = fuse().caller;
-    const actor: Actor = caller ? { kind: 'fuse', uid: caller[0], gid: caller[1], pid: caller[2] } : { kind: 'fuse' };
-    return fs.as(actor);
+    if (!caller) return fs.as({ kind: 'fuse' });
+    const [uid, gid, pid] = caller;
+    return fs.as({ kind: 'fuse', ...attribute?.(pid), uid, gid, pid });
   };
   /**
    * Runs a request: its result, or the errno it failed with. read and write answer with the

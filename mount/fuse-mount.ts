@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FileSystem } from '../projections/index.ts';
+import type { Attribute } from './attribute.ts';
 import { Fuse, fuseOperations, type FuseHandle } from './fuse-driver.ts';
 
 const run = promisify(execFile);
@@ -53,9 +54,9 @@ export class FuseMount {
     this.fuse = fuse;
   }
 
-  static async mount(fs: FileSystem, mountPoint: string, options: { debug?: boolean } = {}): Promise<FuseMount> {
+  static async mount(fs: FileSystem, mountPoint: string, options: { debug?: boolean; attribute?: Attribute } = {}): Promise<FuseMount> {
     let fuse: FuseHandle | undefined;
-    const ops = fuseOperations({ fs, fuse: () => fuse! });
+    const ops = fuseOperations({ fs, fuse: () => fuse!, attribute: options.attribute });
     fuse = new Fuse(mountPoint, ops, { ...MOUNT_OPTIONS, timeout: false, force: true, mkdir: true, debug: options.debug ?? false });
     await new Promise<void>((resolve, reject) => fuse!.mount((err) => (err ? reject(err) : resolve())));
     return new FuseMount(mountPoint, fs, fuse);

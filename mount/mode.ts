@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { FileSystem } from '../projections/index.ts';
+import type { Attribute } from './attribute.ts';
 import { FuseMount } from './fuse-mount.ts';
 import { ShimMount } from './shim.ts';
 
@@ -33,19 +34,27 @@ export function fuseUnavailable(device = '/dev/fuse'): string | null {
   return null;
 }
 
+export interface MountOptions {
+  device?: string;
+  debug?: boolean;
+  attribute?: Attribute;
+}
+
 export interface MountedWorkspace {
   backend: MountBackend;
+  /** Brings what processes wrote into the store now (the shim's pass; FUSE commits as it goes). */
+  settle(): void;
   close(): Promise<void>;
 }
 
-export async function mountWorkspace(fs: FileSystem, mountPoint: string, mode: MountMode, options: { device?: string; debug?: boolean } = {}): Promise<MountedWorkspace> {
-  if (mode === 'none') return { backend: 'none', close: async () => {} };
+export async function mountWorkspace(fs: FileSystem, mountPoint: string, mode: MountMode, options: MountOptions = {}): Promise<MountedWorkspace> {
+  if (mode === 'none') return { backend: 'none', settle: () => {}, close: async () => {} };
   const unavailable = mode === 'shim' ? 'shim requested' : fuseUnavailable(options.device);
   if (unavailable === null) {
-    const mount = await FuseMount.mount(fs, mountPoint, { debug: options.debug });
-    return { backend: 'fuse', close: () => mount.close() };
+    const mount = await FuseMount.mount(fs, mountPoint, options);
+    return { backend: 'fuse', settle: () => {}, close: () => mount.close() };
   }
   if (mode === 'fuse') throw new Error(`FUSE_MOUNT=fuse but kernel FUSE is not available: ${unavailable}`);
-  const shim = ShimMount.start(fs, mountPoint);
-  return { backend: 'shim', close: async () => shim.close() };
+  const shim = ShimMount.start(fs, mountPoint, options);
+  return { backend: 'shim', settle: () => void shim.sync(), close: async () => shim.close() };
 }

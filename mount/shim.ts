@@ -7,6 +7,7 @@ import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, open
 import { join } from 'node:path';
 import { CHUNK_BYTES } from '../log/index.ts';
 import { FsError, type Attr, type FileSystem } from '../projections/index.ts';
+import type { Attribute } from './attribute.ts';
 
 const COPY_BYTES = 8 * CHUNK_BYTES;
 
@@ -24,24 +25,31 @@ type Snapshot = Map<string, Side>;
 export interface ShimOptions {
   intervalMs?: number;
   log?: (message: string) => void;
+  /** asked at each pass, with no pid: the shim cannot tell which process changed a file */
+  attribute?: Attribute;
 }
 
 export class ShimMount {
   readonly mountPoint: string;
-  private readonly fs: FileSystem;
+  private readonly base: FileSystem;
+  /** the base filesystem with this pass's actor */
+  private fs: FileSystem;
+  private readonly attribute: Attribute;
   private last = new Map<string, { real?: Side; store?: Side }>();
   private timer: NodeJS.Timeout | null = null;
   private readonly log: (message: string) => void;
 
-  private constructor(fs: FileSystem, mountPoint: string, log: (message: string) => void) {
+  private constructor(fs: FileSystem, mountPoint: string, options: ShimOptions) {
+    this.base = fs;
     this.fs = fs;
     this.mountPoint = mountPoint;
-    this.log = log;
+    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.attribute = options.attribute ?? (() => null);
   }
 
   static start(fs: FileSystem, mountPoint: string, options: ShimOptions = {}): ShimMount {
     mkdirSync(mountPoint, { recursive: true });
-    const shim = new ShimMount(fs, mountPoint, options.log ?? ((m) => process.stderr.write(`${m}\n`)));
+    const shim = new ShimMount(fs, mountPoint, options);
     shim.sync();
     shim.timer = setInterval(() => {
       try {
@@ -56,6 +64,8 @@ export class ShimMount {
 
   /** One reconciling pass; returns how many paths moved each way. */
   sync(): { pushed: number; pulled: number } {
+    const actor = this.attribute(undefined);
+    this.fs = actor ? this.base.as(actor) : this.base;
     const real = this.scanReal();
     const store = this.scanStore();
     const paths = [...new Set([...real.keys(), ...store.keys(), ...this.last.keys()])].filter((p) => p !== '').sort();

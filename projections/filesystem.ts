@@ -368,6 +368,13 @@ export class FileSystem {
     for (const fh of [...this.state.handles.keys()]) this.release(fh);
   }
 
+  /** Write buffers open now, and the bytes they hold that are not committed yet. */
+  openBuffers(): { count: number; dirtyBytes: number } {
+    let dirtyBytes = 0;
+    for (const buffer of this.state.buffers.values()) dirtyBytes += buffer.dirtyBytes;
+    return { count: this.state.buffers.size, dirtyBytes };
+  }
+
   readFile(target: Target): Uint8Array {
     const fh = this.open(target, 0);
     try {

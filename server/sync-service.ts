@@ -27,7 +27,7 @@ export class SyncInputError extends TypeError {
   readonly code = 'EINVAL';
 }
 
-function checkVersionVector(value: unknown): VersionVector {
+export function checkVersionVector(value: unknown): VersionVector {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncInputError('version vector must be an object {origin: seq}');
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > 1_000_000) throw new SyncInputError('version vector too large');

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// wsd: the workspace daemon. Configured by the environment (see README "wsd"); prints one JSON
+// line when ready and one when stopped; SIGTERM or SIGINT shut it down in order and exit 0.
+import { ConfigError, readConfig } from '../server/config.ts';
+import { startWsd } from '../server/wsd.ts';
+
+/** Longer than any orderly shutdown step: a stuck one must not keep a container alive. */
+const SHUTDOWN_MS_MAX = 30_000;
+/** Secrets for the daemon only: commands never see them. */
+const SECRETS = ['WSD_TOKEN', 'UPSTREAM_TOKEN'];
+
+const say = (event: Record<string, unknown>) => new Promise<void>((done) => process.stdout.write(`${JSON.stringify(event)}\n`, () => done()));
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`wsd: ${error.message}\n`);
+    return 2;
+  }
+  const env = { ...process.env };
+  for (const name of SECRETS) {
+    delete env[name];
+    delete process.env[name];
+  }
+  const wsd = await startWsd(config, env);
+  await say({ event: 'ready', ...wsd.info() });
+  const signal = await new Promise<string>((done) => {
+    for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, () => done(name));
+  });
+  setTimeout(() => {
+    process.stderr.write(`wsd: shutdown took longer than ${SHUTDOWN_MS_MAX / 1000} s, exiting\n`);
+    process.exit(1);
+  }, SHUTDOWN_MS_MAX).unref();
+  await wsd.close();
+  await say({ event: 'stopped', signal });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`wsd: ${error.message}\n`);
+    process.exit(1);
+  },
+);

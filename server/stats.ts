@@ -1,0 +1,37 @@
+// What /__wsd/stats reports: the store's size (rows per table, log length, chunk bytes and the
+// bytes gc would free), write buffers not yet committed, sync lag, and the process's memory.
+import type { SyncClient } from '../client/sync.ts';
+import type { FileSystem, Store } from '../projections/index.ts';
+
+const TABLES = ['ops', 'nodes', 'entries', 'content', 'heads', 'xattrs', 'chunks'];
+
+export interface StatsSource {
+  store: Store;
+  fs: FileSystem;
+  client: SyncClient | null;
+}
+
+/** Orphan bytes need a pass over the log: remembered until the log or the chunks change. */
+export function statsReporter({ store, fs, client }: StatsSource): () => Record<string, unknown> {
+  let orphans = { key: '', count: 0, bytes: 0 };
+  return () => {
+    store.sync();
+    const rows = Object.fromEntries(TABLES.map((table) => [table, (store.sql.prepare<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!).n]));
+    const chunks = store.chunks.totals();
+    const key = `${store.log.count()}/${chunks.count}/${chunks.bytes}`;
+    if (orphans.key !== key) {
+      const found = store.chunks.orphans(store.referencedChunks());
+      orphans = { key, count: found.length, bytes: found.reduce((sum, row) => sum + row.size, 0) };
+    }
+    const sync = client?.state();
+    const memory = process.memoryUsage();
+    return {
+      rows,
+      log: { ops: store.log.count(), fingerprint: store.log.fingerprint() },
+      chunks: { count: chunks.count, bytes: chunks.bytes, orphanCount: orphans.count, orphanBytes: orphans.bytes },
+      writeBuffers: fs.openBuffers(),
+      sync: sync ? { connected: sync.connected, lagOps: sync.lagOps, pulled: sync.pulled, pushed: sync.pushed, lastError: sync.lastError, lastSyncAt: sync.lastSyncAt } : null,
+      process: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, uptimeSeconds: Math.round(process.uptime()) },
+    };
+  };
+}

@@ -1,0 +1,106 @@
+// wsd, the workspace daemon of a sandbox container: opens the store, serves HTTP + capnweb,
+// mounts the workspace, runs commands in it and syncs with an upstream replica. close() is the
+// orderly shutdown: stop accepting, stop commands, unmount (committing open write buffers),
+// finish syncing, close the store.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SyncClient } from '../client/sync.ts';
+import type { Actor } from '../log/index.ts';
+import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
+import { FileSystem, Store } from '../projections/index.ts';
+import type { WsdConfig } from './config.ts';
+import { ExecRunner } from './exec-runner.ts';
+import { startHttpServer, type HttpServer } from './http-server.ts';
+import { statsReporter } from './stats.ts';
+import { WorkspaceService, type Workspace } from './workspace-service.ts';
+
+/** Ops commit together within this window (fsync and sync commit at once). */
+const COMMIT_DELAY_MS = 10;
+/** wsd is not bound by workerd's message limit: whole files up to this travel in one call. */
+const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+/** how long shutdown waits for a last exchange with the upstream */
+const FINAL_SYNC_MS = 5_000;
+
+export interface WsdInfo {
+  replica: string;
+  port: number;
+  store: string;
+  mountPoint: string;
+  backend: MountedWorkspace['backend'] | null;
+  mountReady: boolean;
+  upstream: string | null;
+}
+
+export interface Wsd {
+  info(): WsdInfo;
+  store: Store;
+  close(): Promise<void>;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Starts the daemon; `env` is what commands inherit (without WSD_TOKEN). */
+export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promise<Wsd> {
+  if (config.db !== 'memory') mkdirSync(dirname(config.db), { recursive: true });
+  const store = Store.open({ file: config.db === 'memory' ? ':memory:' : config.db, commitDelayMs: COMMIT_DELAY_MS });
+  const fs = FileSystem.live(store, { kind: 'api' });
+  let mounted: MountedWorkspace | null = null;
+  const execs = new ExecRunner({ logMaxBytes: config.execLogMaxBytes, settle: () => mounted?.settle() });
+  const client = config.upstreamUrl ? new SyncClient(store, config.upstreamUrl, { token: env.UPSTREAM_TOKEN ?? null }) : null;
+  const workspace: Workspace = {
+    store, fs, execs, env,
+    mountPoint: config.mountMode === 'none' ? null : config.mountPoint,
+    stats: statsReporter({ store, fs, client }),
+  };
+  let server: HttpServer;
+  const info = (): WsdInfo => ({
+    replica: store.origin,
+    port: server.port,
+    store: config.db === 'memory' ? 'memory' : config.db,
+    mountPoint: config.mountPoint,
+    backend: mounted?.backend ?? null,
+    mountReady: mounted !== null,
+    upstream: config.upstreamUrl,
+  });
+  try {
+    server = await startHttpServer({
+      port: config.port,
+      host: config.host,
+      token: config.token,
+      session: (caller) => new WorkspaceService(workspace, caller),
+      json: { '/__wsd/info': info, '/__wsd/stats': workspace.stats },
+      messageBytesMax: MESSAGE_BYTES_MAX,
+    });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  try {
+    const attribute = (pid: number | undefined): Actor | null => {
+      const exec = pid === undefined ? execs.soleRunning() : execs.ownerOf(pid);
+      return exec ? { kind: 'exec', id: exec.id, command: exec.command } : null;
+    };
+    mounted = await mountWorkspace(fs, config.mountPoint, config.mountMode, { attribute });
+  } catch (error) {
+    await server.close();
+    store.close();
+    throw error;
+  }
+  client?.start();
+
+  return {
+    info,
+    store,
+    close: async () => {
+      await server.close();
+      await execs.stopAll();
+      await mounted?.close();
+      fs.releaseAll();
+      if (client) {
+        if (client.state().connected) await Promise.race([client.synced(), delay(FINAL_SYNC_MS)]);
+        await client.stop();
+      }
+      store.close();
+    },
+  };
+}
