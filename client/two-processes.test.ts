@@ -1,132 +1,86 @@
-// End to end: two `ledgerfs serve` processes, each mounting its own store with kernel FUSE, one
-// syncing with the other over a loopback WebSocket. Concurrent edits of one file through the two
-// mounts end as one winner plus a conflict copy on both sides, byte for byte; a replica
-// restarted from its file store resends nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// End to end: two `wsd` processes, each mounting its own on-disk store with kernel FUSE, the
+// second syncing with the first (UPSTREAM_URL, with tokens) over a loopback WebSocket.
+// Concurrent edits of one file through the two mounts end as one winner plus a conflict copy on
+// both sides, byte for byte; a replica restarted from its store resends nothing.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forceUnmount } from '../mount/fuse-mount.ts';
 import { Store } from '../projections/index.ts';
+import { reap, spawnWsd, type WsdProcess } from '../server/wsd-process.ts';
 
-const CLI = join(import.meta.dirname, '../bin/ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-e2e-'));
-const running = new Set<ChildProcess>();
 const mounts = [join(dir, 'mnt1'), join(dir, 'mnt2')];
+const dbs = [join(dir, 'one.db'), join(dir, 'two.db')];
 
 afterAll(async () => {
-  for (const child of running) child.kill('SIGTERM');
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  for (const child of running) child.kill('SIGKILL');
-  for (const mount of mounts) await forceUnmount(mount);
+  await reap();
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Replica {
-  child: ChildProcess;
-  events: Array<Record<string, unknown>>;
-  next(event: string): Promise<Record<string, unknown>>;
-}
-
-function serve(args: string[]): Replica {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const events: Array<Record<string, unknown>> = [];
-  let buffered = '';
-  const waiting: Array<{ event: string; resolve: (e: Record<string, unknown>) => void }> = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const event = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-      buffered = buffered.slice(nl + 1);
-      events.push(event);
-      for (const w of waiting.splice(0)) {
-        if (w.event === event.event) w.resolve(event);
-        else waiting.push(w);
-      }
-    }
-  });
-  return {
-    child,
-    events,
-    next: (event) => new Promise((resolve) => {
-      const seen = events.find((e) => e.event === event && !(e as { taken?: boolean }).taken);
-      if (seen) {
-        (seen as { taken?: boolean }).taken = true;
-        resolve(seen);
-      } else {
-        waiting.push({ event, resolve });
-      }
-    }),
-  };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-const listing = (mount: string) => readdirSync(mount).sort();
-const contents = (mount: string) => Object.fromEntries(listing(mount).map((name) => [name, readFileSync(join(mount, name), 'utf8')]));
+const contents = (mount: string) => Object.fromEntries(readdirSync(mount).sort().map((name) => [name, readFileSync(join(mount, name), 'utf8')]));
 
-describe('two replicas in two processes', () => {
-  it('converge on concurrent writes through their mounts', async () => {
-    const [db1, db2] = [join(dir, 'one.db'), join(dir, 'two.db')];
-    for (const db of [db1, db2]) Store.open({ file: db }).close();
-    for (const mount of mounts) mkdirSync(mount);
+interface SyncStats {
+  connected: boolean;
+  lastSyncAt: number | null;
+  pulled: number;
+  pushed: number;
+}
 
-    const one = serve([db1, '--mount', mounts[0]!, '--mode', 'fuse']);
-    const { port } = await one.next('listening');
-    await one.next('mounted');
-    const upstream = `ws://127.0.0.1:${String(port)}/ws`;
-    let two = serve([db2, '--upstream', upstream, '--mount', mounts[1]!, '--mode', 'fuse']);
-    await two.next('synced');
+const syncStats = async (wsd: WsdProcess) => ((await (await wsd.fetch('/__wsd/stats')).json()) as { sync: SyncStats }).sync;
+const synced = (wsd: WsdProcess) => until('a completed exchange with the upstream', async () => {
+  const sync = await syncStats(wsd);
+  return sync.lastSyncAt !== null ? sync : undefined;
+});
+
+describe('two wsd replicas in two processes', () => {
+  it('converge on concurrent writes through their mounts, and resend nothing after a restart', async () => {
+    const one = await spawnWsd({ MOUNT_POINT: mounts[0]!, FUSE_MOUNT: 'fuse', WSD_DB: dbs[0]!, WSD_TOKEN: 'one-secret' });
+    const linked = { UPSTREAM_URL: `ws://127.0.0.1:${String(one.info.port)}/ws`, UPSTREAM_TOKEN: 'one-secret' };
+    const twoEnv = { MOUNT_POINT: mounts[1]!, FUSE_MOUNT: 'fuse', WSD_DB: dbs[1]!, WSD_TOKEN: 'two-secret' };
+    let two = await spawnWsd({ ...twoEnv, ...linked });
+    await synced(two);
 
     writeFileSync(join(mounts[0]!, 'notes.md'), 'base\n');
     await until('the base file on replica two', () => (contents(mounts[1]!)['notes.md'] === 'base\n' ? true : undefined));
 
     // Partition: replica two runs without its upstream while both sides edit the same file and
     // write files of their own; then the partition heals.
-    two.child.kill('SIGTERM');
-    await two.next('stopped');
-    two = serve([db2, '--mount', mounts[1]!, '--mode', 'fuse']);
-    await two.next('mounted');
+    expect((await two.stop()).code).toBe(0);
+    two = await spawnWsd(twoEnv);
     mounts.forEach((mount, i) => {
       writeFileSync(join(mount, 'notes.md'), `edit from replica ${i + 1}\n`);
       for (let n = 0; n < 10; n++) writeFileSync(join(mount, `r${i + 1}-${n}.txt`), `${i + 1}:${n}\n`);
     });
-    two.child.kill('SIGTERM');
-    await two.next('stopped');
-    two = serve([db2, '--upstream', upstream, '--mount', mounts[1]!, '--mode', 'fuse']);
-    await two.next('synced');
+    expect((await two.stop()).code).toBe(0);
+    two = await spawnWsd({ ...twoEnv, ...linked });
     const converged = await until('both mounts to show the same files', () => {
       const [a, b] = mounts.map(contents);
       return JSON.stringify(a) === JSON.stringify(b) && Object.keys(a!).length === 22 ? a : undefined;
     });
-    const copies = Object.keys(converged!).filter((name) => name.startsWith('notes.conflict-'));
+    const copies = Object.keys(converged).filter((name) => name.startsWith('notes.conflict-'));
     expect(copies).toHaveLength(1);
-    expect(new Set([converged!['notes.md'], converged![copies[0]!]])).toEqual(new Set(['edit from replica 1\n', 'edit from replica 2\n']));
+    expect(new Set([converged['notes.md'], converged[copies[0]!]])).toEqual(new Set(['edit from replica 1\n', 'edit from replica 2\n']));
+    expect((await syncStats(two)).pushed).toBeGreaterThan(0);
 
     // Restart replica two from its file store: it has nothing to send or fetch.
-    two.child.kill('SIGTERM');
-    const stopped = await two.next('stopped');
-    expect(stopped.pushed).toBeGreaterThan(0);
-    two = serve([db2, '--upstream', upstream]);
-    expect(await two.next('synced')).toMatchObject({ pulled: 0, pushed: 0 });
-    const exited = new Promise((resolve) => two.child.once('exit', resolve));
-    two.child.kill('SIGKILL');
-    await exited;
-    one.child.kill('SIGTERM');
-    await one.next('stopped');
+    expect((await two.stop()).code).toBe(0);
+    two = await spawnWsd({ ...twoEnv, ...linked });
+    expect(await synced(two)).toMatchObject({ connected: true, pulled: 0, pushed: 0 });
+    expect((await two.stop()).code).toBe(0);
+    expect((await one.stop()).code).toBe(0);
 
-    const fingerprints = [db1, db2].map((file) => {
+    const fingerprints = dbs.map((file) => {
       const store = Store.open({ file });
       try {
         expect(store.verify().ok).toBe(true);

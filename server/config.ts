@@ -11,6 +11,8 @@ export interface WsdConfig {
   /** 'memory' or an absolute file path */
   db: string;
   upstreamUrl: string | null;
+  /** sent to the upstream as a bearer token */
+  upstreamToken: string | null;
   token: string | null;
   execLogMaxBytes: number;
 }
@@ -80,6 +82,7 @@ export function readConfig(env: NodeJS.ProcessEnv): WsdConfig {
     mountMode,
     db,
     upstreamUrl,
+    upstreamToken: env.UPSTREAM_TOKEN || null,
     token,
     execLogMaxBytes: integer(env, 'EXEC_LOG_MAX_BYTES', DEFAULT_EXEC_LOG_MAX_BYTES, 1024, 2 ** 40),
   };

@@ -39,14 +39,14 @@ export interface Wsd {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** Starts the daemon; `env` is what commands inherit (without WSD_TOKEN). */
+/** Starts the daemon; `env` is what commands inherit (without the tokens). */
 export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promise<Wsd> {
   if (config.db !== 'memory') mkdirSync(dirname(config.db), { recursive: true });
   const store = Store.open({ file: config.db === 'memory' ? ':memory:' : config.db, commitDelayMs: COMMIT_DELAY_MS });
   const fs = FileSystem.live(store, { kind: 'api' });
   let mounted: MountedWorkspace | null = null;
   const execs = new ExecRunner({ logMaxBytes: config.execLogMaxBytes, settle: () => mounted?.settle() });
-  const client = config.upstreamUrl ? new SyncClient(store, config.upstreamUrl, { token: env.UPSTREAM_TOKEN ?? null }) : null;
+  const client = config.upstreamUrl ? new SyncClient(store, config.upstreamUrl, { token: config.upstreamToken }) : null;
   const workspace: Workspace = {
     store, fs, execs, env,
     mountPoint: config.mountMode === 'none' ? null : config.mountPoint,
