@@ -251,7 +251,14 @@ export class ExecRunner {
     if (request.stdin) term.write(Buffer.from(request.stdin));
     // A terminal has no end of input: end of input is the EOF character at the start of a line.
     exec.input = (data) => term.write(data ? Buffer.from(data) : '\x04');
-    exec.resize = (cols, rows) => term.resize(cols, rows);
+    exec.resize = (cols, rows) => {
+      try {
+        term.resize(cols, rows);
+      } catch {
+        // The terminal closed before its exit was reported.
+        throw new ExecError('ESRCH', `exec ${exec.status.id} has finished`);
+      }
+    };
     term.onExit(({ exitCode, signal }) => {
       // node-pty reports the signal number; name it as child_process does.
       const name = signal ? (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal)) : null;

@@ -265,8 +265,8 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(lines[1]).toBe('33 120');
     expect(lines[2]).toMatch(/^xterm/);
     const interactive = await api.execStart('read -r name; echo "hi $name"', { pty: true });
-    await api.execWrite(interactive.id, 'ada\n');
     await api.execResize(interactive.id, 100, 30);
+    await api.execWrite(interactive.id, 'ada\n');
     expect(await api.execWait(interactive.id)).toMatchObject({ exitCode: 0 });
     const out = await api.execRead(interactive.id, 0);
     expect(text(Buffer.concat(out.events.filter((e: ExecEvent) => e.type === 'stdout').map((e: ExecEvent) => e.data!)))).toContain('hi ada');
