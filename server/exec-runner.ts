@@ -157,8 +157,11 @@ function parentPid(pid: number): number | null {
 
 export interface ExecRunnerOptions {
   logMaxBytes: number;
-  /** called when an exec is about to report its exit: commit what its processes wrote */
-  settle?: (status: ExecStatus) => void;
+  /**
+   * Brings the mount and the store in step (the shim's pass): before a command starts, so it
+   * sees what RPC calls wrote, and before it reports its exit, so its writes are in the store.
+   */
+  settle?: () => void;
 }
 
 export class ExecRunner {
@@ -182,6 +185,7 @@ export class ExecRunner {
       timedOut: false, startedAt: Date.now(), endedAt: null, nextSeq: 0, firstSeq: 0,
     };
     const exec = new Exec(status, this.options.logMaxBytes);
+    this.options.settle?.();
     if (request.pty) this.startPty(exec, script, env, request);
     else this.startPipes(exec, script, env, request);
     this.execs.set(id, exec);
@@ -268,7 +272,7 @@ export class ExecRunner {
 
   private finish(exec: Exec, exitCode: number | null, signal: string | null): void {
     try {
-      this.options.settle?.(exec.status);
+      this.options.settle?.();
     } finally {
       this.byPid.delete(exec.status.pid);
       this.owners.clear();

@@ -295,3 +295,22 @@ describe('wsd with kernel FUSE and a token', () => {
     expect((await wsd.stop()).code).toBe(0);
   });
 });
+
+describe('wsd with the shim', () => {
+  it('has what a command wrote in the store when the command returns, attributed to it', async () => {
+    const shimMount = join(dir, 'shim');
+    const wsd = await spawnWsd({ MOUNT_POINT: shimMount, FUSE_MOUNT: 'shim' });
+    const api = wsd.connect();
+    expect(await (await wsd.fetch('/__wsd/info')).json()).toMatchObject({ backend: 'shim', store: 'memory' });
+    await api.writeFile('/in.txt', 'from rpc\n');
+    const before = (await api.log({})).cursor;
+    const result = await api.exec('cat in.txt > out.txt && mkdir d && echo x > d/y');
+    expect(result.status.exitCode).toBe(0);
+    expect(text(await api.readFile('/out.txt'))).toBe('from rpc\n');
+    const { ops } = await api.log(before);
+    expect(ops.length).toBeGreaterThanOrEqual(4);
+    for (const op of ops) expect(op.actor).toMatchObject({ kind: 'exec', id: result.status.id });
+    api[Symbol.dispose]();
+    expect((await wsd.stop()).code).toBe(0);
+  });
+});
