@@ -85,6 +85,7 @@ export class SyncClient {
   private readonly token: string | null;
   private readonly store: Store;
   private session: RpcStub<RemoteSync> | null = null;
+  private socket: WebSocket | null = null;
   private running = false;
   private pending = false;
   private stopped = true;
@@ -138,6 +139,7 @@ export class SyncClient {
     const socket = new WebSocket(this.url, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
     const session = newWebSocketRpcSession<RemoteSync>(socket as unknown as globalThis.WebSocket);
     this.session = session;
+    this.socket = socket;
     session.onRpcBroken((error: unknown) => this.broken(session, error));
     session.subscribe(() => this.kick()).then(
       () => {
@@ -148,11 +150,14 @@ export class SyncClient {
     );
   }
 
+  /** Ends the session and closes its socket, which fails any call in flight at once. */
   private disconnect(): void {
     const session = this.session;
     this.session = null;
     this.status.connected = false;
     session?.[Symbol.dispose]();
+    this.socket?.terminate();
+    this.socket = null;
   }
 
   private broken(session: RpcStub<RemoteSync>, error: unknown): void {
