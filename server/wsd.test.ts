@@ -154,6 +154,22 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(await api.exists('/src')).toBe(false);
   });
 
+  it('pages the log after a cursor, streams new ops to a subscriber, and reports stats', async () => {
+    const first = await api.log({}, 2);
+    expect(first.ops).toHaveLength(2);
+    expect(first.more).toBe(true);
+    const rest = await api.log(first.cursor);
+    const all = await api.log({});
+    expect([...first.ops, ...rest.ops].map((op: Op) => op.ts)).toEqual(all.ops.map((op: Op) => op.ts));
+
+    const pages: Array<{ ops: Op[] }> = [];
+    await api.subscribeLog(all.cursor, (page: { ops: Op[] }) => void pages.push(page));
+    await api.writeFile('/watched.txt', 'w');
+    for (let i = 0; i < 100 && pages.flatMap((p) => p.ops).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pages.flatMap((p) => p.ops).map((op) => op.kind)).toEqual(['create', 'setContent']);
+    expect(await api.stats()).toMatchObject({ log: { ops: all.ops.length + 2 } });
+  });
+
   it('rejects malformed calls with EINVAL and changes nothing', async () => {
     await api.writeFile('/keep.txt', 'kept');
     const before = await opCount();
