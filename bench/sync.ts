@@ -1,17 +1,15 @@
 // bench sync: how long a fresh replica takes to catch up with one holding 100k ops and the
-// chunks of 1,000 files of 64 KiB, over a loopback WebSocket (capnweb); the baseline moves the
-// same bytes in the same number of messages over a plain `ws` echo, in the same run.
-import { randomBytes } from 'node:crypto';
+// chunks of 1,000 files of 64 KiB, over a loopback WebSocket (capnweb) to another process (as
+// replicas are); the baseline moves the same bytes in the same number of messages over a plain
+// `ws` echo, in the same run.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SyncClient } from '../client/sync.ts';
-import { FileSystem, Store } from '../projections/index.ts';
-import { startHttpServer } from '../server/http-server.ts';
-import { SyncService } from '../server/sync-service.ts';
-import { workload } from './log.ts';
+import { Store } from '../projections/index.ts';
 import type { BenchRow } from './report.ts';
 
 const FILES = 1000;
-const FILE_BYTES = 64 * 1024;
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -39,35 +37,35 @@ async function echoBaseline(sizes: number[]): Promise<number> {
   return elapsed;
 }
 
+/** The replica to catch up with, filled and served in a child process (as a peer would be). */
+async function startSource(ops: number): Promise<{ port: number; opBytes: number; chunkBytes: number; count: number; chunkCount: number; fingerprint: string; stop(): void }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'sync-source.ts'), String(ops)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (data: Buffer) => {
+      out += data.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    child.once('exit', (code) => reject(new Error(`the source replica exited with ${String(code)}`)));
+  });
+  return { ...(JSON.parse(line) as { port: number; opBytes: number; chunkBytes: number; count: number; chunkCount: number; fingerprint: string }), stop: () => child.stdin.end() };
+}
+
 export async function benchSync(options: { ops: number }): Promise<{ rows: BenchRow[]; extra: Record<string, unknown> }> {
-  const source = Store.open({ verifyChunks: false });
-  const fs = FileSystem.live(source);
-  const ops = workload(source, options.ops - 2 * FILES - 1);
-  source.transaction(() => {
-    for (const body of ops) source.commit(body, { kind: 'cli' });
-  });
-  source.transaction(() => {
-    fs.mkdir('/files');
-    for (let i = 0; i < FILES; i++) fs.writeFile(`/files/f${i}`, randomBytes(FILE_BYTES));
-  });
-  const opBytes = [...source.log.scan()].reduce((sum, s) => sum + s.bytes.length, 0);
-  const chunkBytes = source.chunks.totals().bytes;
-  const server = await startHttpServer({ session: () => new SyncService(source) });
+  const source = await startSource(options.ops);
+  const { opBytes, chunkBytes, count, chunkCount } = source;
   const target = Store.open({ verifyChunks: false });
-  const client = new SyncClient(target, `ws://127.0.0.1:${server.port}/ws`);
+  const client = new SyncClient(target, `ws://127.0.0.1:${source.port}/ws`);
   const start = process.hrtime.bigint();
   client.start();
   await client.synced();
   const elapsed = seconds(start);
-  const converged = target.log.fingerprint() === source.log.fingerprint();
+  const converged = target.log.fingerprint() === source.fingerprint;
   await client.stop();
-  await server.close();
-  const count = source.log.count();
-  const pages = Math.ceil(opBytes / (512 * 1024));
-  const chunkCount = source.chunks.totals().count;
-  const baseline = await echoBaseline([...Array(pages).fill(Math.ceil(opBytes / pages)), ...Array(chunkCount).fill(Math.ceil(chunkBytes / chunkCount))]);
-  source.close();
+  source.stop();
   target.close();
+  const pages = Math.ceil(opBytes / (512 * 1024));
+  const baseline = await echoBaseline([...Array(pages).fill(Math.ceil(opBytes / pages)), ...Array(chunkCount).fill(Math.ceil(chunkBytes / chunkCount))]);
   const mib = (opBytes + chunkBytes) / 2 ** 20;
   return {
     rows: [

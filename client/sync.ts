@@ -2,7 +2,7 @@
 // lacks, chunks before the ops that name them), once or continuously over a capnweb WebSocket.
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
-import { decodeOp, hex, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
+import { decodeOp, hex, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, type ChunkRef, type Op, type VersionVector } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
 import { opChunks, pageAfter, type Hello, type Page } from '../server/sync-service.ts';
 
@@ -22,20 +22,57 @@ export interface SyncResult {
   remote: Hello;
 }
 
-/** One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. */
-export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
-  let pulled = 0;
-  for (;;) {
-    const page = await peer.pull(store.log.versionVector());
-    const ops = page.ops.map((bytes) => decodeOp(bytes));
-    const missing = new Map<string, Uint8Array>();
-    for (const op of ops) for (const hash of opChunks(op)) if (!store.chunks.has(hash)) missing.set(hex(hash), hash);
-    for (let wanted = [...missing.values()]; wanted.length > 0;) {
-      const got = await peer.chunks(wanted.slice(0, SYNC_HASHES_MAX));
+/** How many chunk batches a puller keeps in flight. */
+const CHUNK_FETCHES_IN_FLIGHT = 4;
+
+/**
+ * Fetches the chunks these ops name that the store lacks, in batches the peer answers whole
+ * (the manifests give each chunk's size), a few at a time; each is hash-checked as it lands.
+ */
+async function fetchChunks(store: Store, peer: SyncPeer, ops: readonly Op[]): Promise<void> {
+  const missing = new Map<string, ChunkRef>();
+  for (const op of ops) for (const chunk of opChunks(op)) if (!store.chunks.has(chunk.hash)) missing.set(hex(chunk.hash), chunk);
+  const batches: Uint8Array[][] = [];
+  let bytes = Infinity;
+  for (const { hash, size } of missing.values()) {
+    if (bytes + size > SYNC_CHUNK_BYTES_MAX || batches.at(-1)!.length === SYNC_HASHES_MAX) {
+      batches.push([]);
+      bytes = 0;
+    }
+    batches.at(-1)!.push(hash);
+    bytes += size;
+  }
+  const fetchBatch = async (batch: Uint8Array[]) => {
+    for (let wanted = batch; wanted.length > 0;) {
+      const got = await peer.chunks(wanted);
       if (got.length === 0) throw new Error('peer sent no chunks');
       got.forEach((data, i) => store.chunks.putVerified(wanted[i]!, data));
       wanted = wanted.slice(got.length);
     }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) await fetchBatch(batches[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNK_FETCHES_IN_FLIGHT, batches.length) }, worker));
+}
+
+/** One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. */
+export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
+  let pulled = 0;
+  // The next page is asked for as soon as a page arrives, so the peer prepares it while this
+  // replica stores the current one; the cursor after a page is known without storing it.
+  const cursor = store.log.versionVector();
+  let next = Promise.resolve(peer.pull(cursor));
+  for (;;) {
+    const page = await next;
+    const ops = page.ops.map((bytes) => decodeOp(bytes));
+    if (page.more) {
+      for (const op of ops) cursor[op.origin] = Math.max(cursor[op.origin] ?? 0, op.seq);
+      next = Promise.resolve(peer.pull({ ...cursor }));
+      next.catch(() => {}); // awaited next round; a failure here must not go unhandled meanwhile
+    }
+    await fetchChunks(store, peer, ops);
     pulled += store.ingest(ops);
     if (!page.more) break;
   }
@@ -45,7 +82,7 @@ export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult
     const page = pageAfter(store, remote.versionVector);
     if (page.ops.length === 0) break;
     const hashes = new Map<string, Uint8Array>();
-    for (const bytes of page.ops) for (const hash of opChunks(decodeOp(bytes, true))) hashes.set(hex(hash), hash);
+    for (const bytes of page.ops) for (const { hash } of opChunks(decodeOp(bytes, true))) hashes.set(hex(hash), hash);
     const all = [...hashes.values()];
     for (let at = 0; at < all.length; at += SYNC_HASHES_MAX) {
       for (const hash of await peer.want(all.slice(at, at + SYNC_HASHES_MAX))) await peer.putChunk(hash, store.chunks.get(hash));

@@ -5,7 +5,7 @@
 import { RpcTarget, type RpcStub } from 'capnweb';
 import {
   decodeOp, hex, isOrigin, MissingChunkError, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
-  unpackManifest, HASH_BYTES, CHUNK_BYTES, type Op, type VersionVector,
+  unpackManifest, HASH_BYTES, CHUNK_BYTES, type ChunkRef, type Op, type VersionVector,
 } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
 
@@ -50,9 +50,9 @@ const checkHash = (hash: Uint8Array) => {
   if (hash.length !== HASH_BYTES) throw new SyncInputError('a chunk hash is 32 bytes');
 };
 
-/** The chunk hashes an op names (setContent manifests), as hex. */
-export function opChunks(op: Op): Uint8Array[] {
-  return op.kind === 'setContent' ? unpackManifest(op.manifest).map((c) => Buffer.from(c.hash)) : [];
+/** The chunks an op names (setContent manifests): hash and size. */
+export function opChunks(op: Op): ChunkRef[] {
+  return op.kind === 'setContent' ? unpackManifest(op.manifest) : [];
 }
 
 /**
@@ -127,7 +127,7 @@ export class SyncService extends RpcTarget {
   push(ops: unknown): Hello {
     const decoded = checkBytesArray(ops, 'ops', SYNC_PAGE_OPS_MAX).map((bytes) => decodeOp(bytes));
     for (const op of decoded) {
-      for (const hash of opChunks(op)) if (!this.store.chunks.has(hash)) throw new MissingChunkError(hex(hash));
+      for (const { hash } of opChunks(op)) if (!this.store.chunks.has(hash)) throw new MissingChunkError(hex(hash));
     }
     this.store.ingest(decoded);
     return this.hello();
