@@ -1,17 +1,29 @@
 #!/usr/bin/env node
 // wsd: the workspace daemon. Configured by the environment (see README "wsd"); prints one JSON
 // line when ready and one when stopped; SIGTERM or SIGINT shut it down in order and exit 0.
+import { spawnSync } from 'node:child_process';
 import { ConfigError, readConfig } from '../server/config.ts';
 import { startWsd } from '../server/wsd.ts';
 
 /** Longer than any orderly shutdown step: a stuck one must not keep a container alive. */
 const SHUTDOWN_MS_MAX = 30_000;
-/** Secrets for the daemon only: commands never see them. */
+/** Secrets for the daemon only: commands never inherit them. */
 const SECRETS = ['WSD_TOKEN', 'UPSTREAM_TOKEN'];
 
 const say = (event: Record<string, unknown>) => new Promise<void>((done) => process.stdout.write(`${JSON.stringify(event)}\n`, () => done()));
 
 async function main(): Promise<number> {
+  // From the first moment: a signal during startup waits for it, then shuts down in order;
+  // further signals change nothing (the watchdog bounds a shutdown).
+  let stopping: string | null = null;
+  const stop = new Promise<string>((done) => {
+    for (const name of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(name, () => {
+        stopping ??= name;
+        done(name);
+      });
+    }
+  });
   let config;
   try {
     config = readConfig(process.env);
@@ -20,16 +32,22 @@ async function main(): Promise<number> {
     process.stderr.write(`wsd: ${error.message}\n`);
     return 2;
   }
+  // A bug that escapes must not leave a dead mount ("Transport endpoint is not connected").
+  const crash = (error: unknown) => {
+    process.stderr.write(`wsd: fatal: ${(error as Error)?.stack ?? String(error)}\n`);
+    if (config.mountMode !== 'none') spawnSync('fusermount', ['-uz', config.mountPoint]);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const env = { ...process.env };
   for (const name of SECRETS) {
     delete env[name];
     delete process.env[name];
   }
   const wsd = await startWsd(config, env);
-  await say({ event: 'ready', ...wsd.info() });
-  const signal = await new Promise<string>((done) => {
-    for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, () => done(name));
-  });
+  if (!stopping) await say({ event: 'ready', ...wsd.info() });
+  const signal = await stop;
   setTimeout(() => {
     process.stderr.write(`wsd: shutdown took longer than ${SHUTDOWN_MS_MAX / 1000} s, exiting\n`);
     process.exit(1);

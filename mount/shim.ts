@@ -117,10 +117,30 @@ export class ShimMount {
 
   private scanReal(): Snapshot {
     const out: Snapshot = new Map();
+    const gone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
     const walk = (path: string) => {
-      for (const name of readdirSync(this.real(path))) {
+      let names: Buffer[];
+      try {
+        names = readdirSync(this.real(path), { encoding: 'buffer' });
+      } catch (error) {
+        if (gone(error)) return; // removed while this pass ran: the next pass sees it
+        throw error;
+      }
+      for (const raw of names) {
+        // The shim works on text paths: a name that is not UTF-8 would come back as another name.
+        const name = raw.toString('utf8');
+        if (!Buffer.from(name).equals(raw)) {
+          this.log(`ledgerfs shim: skipping ${JSON.stringify(name)} in /${path}: not UTF-8`);
+          continue;
+        }
         const child = path ? `${path}/${name}` : name;
-        const st = lstatSync(this.real(child));
+        let st;
+        try {
+          st = lstatSync(this.real(child));
+        } catch (error) {
+          if (gone(error)) continue;
+          throw error;
+        }
         const type: Kind | null = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : null;
         if (!type) continue;
         const target = type === 'symlink' ? readlinkSync(this.real(child)) : '';

@@ -6,4 +6,4 @@ export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';
 export { Projector } from './projector.ts';
 export { openHistory, resolveAt, type HistoryView } from './history.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
-export { toBytes, type PathLike } from './paths.ts';
+export { pathText, toBytes, type PathLike } from './paths.ts';

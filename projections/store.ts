@@ -51,6 +51,7 @@ export class Store {
   private readonly commitListeners = new Set<() => void>();
   private announcing = false;
   private groupTimer: NodeJS.Timeout | null = null;
+  private syncAfter = false;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
@@ -113,6 +114,7 @@ export class Store {
       throw error;
     } finally {
       this.depth--;
+      if (this.depth === 0 && this.syncAfter) this.sync();
     }
   }
 
@@ -129,9 +131,13 @@ export class Store {
     this.groupTimer.unref();
   }
 
-  /** Commits the open group transaction, if any: after it, every op so far is durable. */
+  /**
+   * Commits the open group transaction, if any: after it, every op so far is durable. Inside a
+   * transaction (an fsync within a larger change) it takes effect when the transaction ends.
+   */
   sync(): void {
-    if (!this.groupTimer) return;
+    this.syncAfter = this.depth > 0;
+    if (this.syncAfter || !this.groupTimer) return;
     clearTimeout(this.groupTimer);
     this.groupTimer = null;
     if (this.sql.isOpen) this.sql.exec('COMMIT');

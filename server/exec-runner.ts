@@ -63,8 +63,12 @@ type Listener = (event: ExecEvent) => void;
 const KILL_GRACE_MS = 2_000;
 /** after the shell exits, how long to wait for background processes holding its pipes */
 const DRAIN_MS = 200;
-/** finished execs kept for re-attach; the oldest go first */
+/** finished execs kept for re-attach, at most this many and this many logs' worth of bytes */
 const FINISHED_KEPT = 64;
+const FINISHED_LOGS_KEPT = 4;
+const PTY_LINGER_S = 0.1;
+/** pids remembered for attribution before the cache starts over */
+const OWNERS_MAX = 4096;
 const SHELL = '/bin/bash';
 /**
  * Node's stdio pipes are socket pairs, and Debian's bash reads ~/.bashrc when its input is a
@@ -76,7 +80,7 @@ export class ExecError extends Error {
   override name = 'ExecError';
   readonly code: string;
 
-  constructor(code: 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
+  constructor(code: 'ENOENT' | 'EINVAL' | 'ESRCH' | 'EAGAIN', message: string) {
     super(message);
     this.code = code;
   }
@@ -87,7 +91,9 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 class Exec {
   readonly status: ExecStatus;
   private readonly events: ExecEvent[] = [];
-  private keptBytes = 0;
+  keptBytes = 0;
+  /** the shell has exited (its output may still be draining): signals would reach nobody's */
+  exited = false;
   droppedBytes = 0;
   private readonly listeners = new Set<Listener>();
   private readonly waiters: Array<(status: ExecStatus) => void> = [];
@@ -121,6 +127,7 @@ class Exec {
   }
 
   listen(listener: Listener): () => void {
+    if (!this.status.running) return () => {};
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -143,13 +150,16 @@ class Exec {
   }
 }
 
-/** The parent pid of a process, from /proc (null when it is gone). */
-function parentPid(pid: number): number | null {
+/**
+ * A process's parent and a key that names it (pid and start time, so a reused pid is another
+ * process), from /proc; null when it is gone.
+ */
+function procStat(pid: number): { ppid: number; key: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may hold spaces: fields count from the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return { ppid: Number(fields[1]), key: `${pid}@${fields[19]}` };
   } catch {
     return null;
   }
@@ -168,8 +178,8 @@ export class ExecRunner {
   private readonly execs = new Map<string, Exec>();
   /** running execs by the pid of their shell */
   private readonly byPid = new Map<number, Exec>();
-  /** pid -> exec (or null) for the processes seen since execs last started or ended */
-  private readonly owners = new Map<number, Exec | null>();
+  /** process key (pid@start) -> exec (or null), for processes seen since execs last started or ended */
+  private readonly owners = new Map<string, Exec | null>();
   private readonly options: ExecRunnerOptions;
 
   constructor(options: ExecRunnerOptions) {
@@ -193,11 +203,12 @@ export class ExecRunner {
     this.owners.clear();
     if (request.timeoutMs !== undefined) {
       const timer = setTimeout(() => {
+        if (exec.exited) return;
         status.timedOut = true;
         exec.kill('SIGTERM');
-        setTimeout(() => exec.kill('SIGKILL'), KILL_GRACE_MS).unref();
+        const killer = setTimeout(() => exec.kill('SIGKILL'), KILL_GRACE_MS);
+        void exec.done().then(() => clearTimeout(killer));
       }, request.timeoutMs);
-      timer.unref();
       void exec.done().then(() => clearTimeout(timer));
     }
     return { ...status };
@@ -208,6 +219,7 @@ export class ExecRunner {
     const child: ChildProcess = spawnChild(SHELL, [...SHELL_ARGS, script], { cwd: '/', env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     exec.status.pid = child.pid ?? 0;
     exec.kill = (signal) => {
+      if (exec.exited) return;
       try {
         process.kill(-exec.status.pid, signal);
       } catch {
@@ -220,17 +232,16 @@ export class ExecRunner {
     if (request.stdin) child.stdin!.write(request.stdin);
     if (request.openStdin) exec.input = (data) => (data ? child.stdin!.write(data) : child.stdin!.end());
     else child.stdin!.end();
-    let exited = false;
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.once('error', (error) => {
       exec.emit('stderr', { data: new TextEncoder().encode(`wsd: cannot run ${SHELL}: ${error.message}\n`) });
-      if (!exited) {
-        exited = true;
+      if (!exec.exited) {
+        exec.exited = true;
         this.finish(exec, 127, null);
       }
     });
     child.once('exit', (code, signal) => {
-      exited = true;
+      exec.exited = true;
       // Background processes may keep the pipes open: give them a moment, then stop reading.
       const drained = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref());
       void Promise.race([closed, drained]).then(() => {
@@ -242,9 +253,12 @@ export class ExecRunner {
   }
 
   private startPty(exec: Exec, script: string, env: Record<string, string>, request: SpawnRequest): void {
-    const term: IPty = spawnPty(SHELL, [...SHELL_ARGS, script], { cwd: '/', env: { TERM: 'xterm-256color', ...env }, cols: request.pty!.cols, rows: request.pty!.rows, encoding: null });
+    // Linux drops what a terminal still buffers once the last process on it exits: the shell
+    // lingers a moment on exit (an EXIT trap keeps the exit status) so the output is read first.
+    const term: IPty = spawnPty(SHELL, [...SHELL_ARGS, `trap 'sleep ${PTY_LINGER_S}' EXIT\n${script}`], { cwd: '/', env: { TERM: 'xterm-256color', ...env }, cols: request.pty!.cols, rows: request.pty!.rows, encoding: null });
     exec.status.pid = term.pid;
     exec.kill = (signal) => {
+      if (exec.exited) return;
       try {
         process.kill(-term.pid, signal);
       } catch {
@@ -264,8 +278,10 @@ export class ExecRunner {
       }
     };
     term.onExit(({ exitCode, signal }) => {
+      exec.exited = true;
       // node-pty reports the signal number; name it as child_process does.
       const name = signal ? (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal)) : null;
+      // node-pty reports the exit once the terminal's output has ended.
       this.finish(exec, name ? null : exitCode, name);
     });
   }
@@ -273,17 +289,24 @@ export class ExecRunner {
   private finish(exec: Exec, exitCode: number | null, signal: string | null): void {
     try {
       this.options.settle?.();
-    } finally {
-      this.byPid.delete(exec.status.pid);
-      this.owners.clear();
-      exec.finish(exitCode, signal);
-      this.evictFinished();
+    } catch (error) {
+      // Runs from a process event: a throw here would end the daemon.
+      process.stderr.write(`wsd: settling after ${exec.status.id}: ${(error as Error).message}\n`);
     }
+    this.byPid.delete(exec.status.pid);
+    this.owners.clear();
+    exec.finish(exitCode, signal);
+    this.evictFinished();
   }
 
+  /** Drops the oldest finished execs beyond the count and byte budgets. */
   private evictFinished(): void {
     const finished = [...this.execs.values()].filter((e) => !e.status.running);
-    for (const exec of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.execs.delete(exec.status.id);
+    let bytes = finished.reduce((sum, e) => sum + e.keptBytes, 0);
+    for (let i = 0; i < finished.length && (finished.length - i > FINISHED_KEPT || bytes > FINISHED_LOGS_KEPT * this.options.logMaxBytes); i++) {
+      this.execs.delete(finished[i]!.status.id);
+      bytes -= finished[i]!.keptBytes;
+    }
   }
 
   private get(id: unknown): Exec {
@@ -306,12 +329,14 @@ export class ExecRunner {
     return { events: exec.since(seq), status: { ...exec.status } };
   }
 
-  /** Calls `onEvent` with the kept events from `seq`, then each new one, until the exec ends. */
-  attach(id: unknown, seq: number, onEvent: Listener): Promise<ExecStatus> {
+  /**
+   * Calls `onEvent` with the kept events from `seq`, then each new one, until the exec ends or
+   * `detach` is called.
+   */
+  attach(id: unknown, seq: number, onEvent: Listener): { done: Promise<ExecStatus>; detach: () => void } {
     const exec = this.get(id);
     for (const event of exec.since(seq)) onEvent(event);
-    if (exec.status.running) exec.listen(onEvent);
-    return exec.done();
+    return { done: exec.done(), detach: exec.listen(onEvent) };
   }
 
   wait(id: unknown): Promise<ExecStatus> {
@@ -347,18 +372,26 @@ export class ExecRunner {
   /** The running exec a process belongs to (it or an ancestor is the exec's shell), if any. */
   ownerOf(pid: number): ExecStatus | null {
     if (this.byPid.size === 0) return null;
-    let owner = this.owners.get(pid);
-    if (owner === undefined) {
-      owner = null;
-      for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 64; p = parentPid(p), hops++) {
-        const known = this.byPid.get(p) ?? this.owners.get(p);
-        if (known !== undefined) {
-          owner = known;
-          break;
-        }
+    const path: string[] = [];
+    let owner: Exec | null = null;
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      const stat = procStat(p);
+      if (!stat) break;
+      const known = this.owners.get(stat.key);
+      if (known !== undefined) {
+        owner = known;
+        break;
       }
-      this.owners.set(pid, owner);
+      path.push(stat.key);
+      const exec = this.byPid.get(p);
+      if (exec) {
+        owner = exec;
+        break;
+      }
+      p = stat.ppid;
     }
+    if (this.owners.size + path.length > OWNERS_MAX) this.owners.clear();
+    for (const key of path) this.owners.set(key, owner);
     return owner?.status ?? null;
   }
 

@@ -26,7 +26,10 @@ export interface HttpServerOptions {
   session: (caller: string) => Session;
   /** GET routes that answer JSON */
   json?: Record<string, () => unknown>;
-  /** the largest message a peer may send; capnweb's text encoding adds a third to bytes */
+  /**
+   * The largest message (WebSocket frame or /api body) a peer may send. capnweb sends bytes as
+   * base64, so a message carries three quarters of this in file bytes. Default 2 MiB.
+   */
   messageBytesMax?: number;
 }
 
@@ -37,7 +40,7 @@ function authorizer(token: string | null | undefined): (req: IncomingMessage) =>
   if (!token) return () => true;
   const expected = digest(token);
   return (req) => {
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const match = /^bearer +(.+)$/i.exec(req.headers.authorization ?? '');
     return timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
   };
 }
@@ -51,18 +54,29 @@ function refuseUpgrade(socket: Duplex, status: string, body: string, headers = '
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
 }
 
+/** The path of a request, or null when its target does not parse. */
+function pathOf(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return null;
+  }
+}
+
 const callerOf = (transport: string, req: IncomingMessage) => `${transport} ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const authorized = authorizer(options.token);
   const json = options.json ?? {};
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * (options.messageBytesMax ?? MESSAGE_BYTES_MAX) });
+  const messageBytesMax = options.messageBytesMax ?? 2 * MESSAGE_BYTES_MAX;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: messageBytesMax });
   const sessions = new Set<Session>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = pathOf(req);
+    if (path === null) return text(res, 400, 'bad request target\n');
     const only = (method: string) => {
       if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return true;
-      text(res, 405, 'method not allowed\n', { allow: method });
+      text(res, 405, 'method not allowed\n', { allow: method === 'GET' ? 'GET, HEAD' : method });
       return false;
     };
     if (path === '/health') {
@@ -72,6 +86,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (!authorized(req)) return text(res, 401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
     if (path === '/api') {
       if (!only('POST')) return;
+      // capnweb reads the whole body: its size must be known, and bounded, first.
+      const length = Number(req.headers['content-length']);
+      if (req.headers['content-length'] === undefined) return text(res, 411, 'content-length required\n');
+      if (!(length <= messageBytesMax)) return text(res, 413, `a batch is at most ${messageBytesMax} bytes\n`);
       const session = options.session(callerOf('http', req));
       nodeHttpBatchRpcResponse(req, res, session).finally(() => session.close()).catch((error: Error) => {
         if (!res.headersSent) text(res, 400, `${error.message}\n`);
@@ -79,7 +97,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (path === '/ws') {
-      if (only('GET')) text(res, 426, 'upgrade required: /ws speaks capnweb over a WebSocket\n', { upgrade: 'websocket' });
+      if (only('GET')) text(res, 426, 'upgrade required: /ws speaks capnweb over a WebSocket\n', { upgrade: 'websocket', connection: 'Upgrade' });
       return;
     }
     const route = path === '/' ? () => ({}) : json[path];
@@ -89,7 +107,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     res.end(`${JSON.stringify(route())}\n`);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/ws') return refuseUpgrade(socket, '404 Not Found', 'not found\n');
+    if (pathOf(req) !== '/ws') return refuseUpgrade(socket, '404 Not Found', 'not found\n');
     if (!authorized(req)) return refuseUpgrade(socket, '401 Unauthorized', 'unauthorized\n', 'www-authenticate: Bearer\r\n');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = options.session(callerOf('ws', req));

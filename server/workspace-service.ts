@@ -6,8 +6,8 @@ import type { RpcStub } from 'capnweb';
 import { constants } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { type Op, type VersionVector } from '../log/index.ts';
-import { FileSystem, FsError, type Attr, type Store } from '../projections/index.ts';
-import type { ExecEvent, ExecOutput, ExecRunner, ExecStatus } from './exec-runner.ts';
+import { FileSystem, FsError, pathText, toBytes, type Attr, type Store } from '../projections/index.ts';
+import { ExecError, type ExecEvent, type ExecOutput, type ExecRunner, type ExecStatus } from './exec-runner.ts';
 import { checkVersionVector, SyncInputError, SyncService } from './sync-service.ts';
 
 export interface Workspace {
@@ -51,11 +51,14 @@ export interface ExecOptions {
   pty?: boolean | { cols?: number; rows?: number };
 }
 
-const { O_CREAT, O_WRONLY } = constants;
+const { O_CREAT, O_TRUNC, O_WRONLY } = constants;
+const SLASH = 0x2f;
 
 export const CURATED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ', 'TMPDIR'];
 const LOG_PAGE_MAX = 4096;
 const READ_BYTES_MAX = 64 * 1024 * 1024;
+/** exec output sent to a client and not yet acknowledged, before it is cut off */
+const STREAM_BYTES_MAX = 8 * 1024 * 1024;
 const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
 
 const bad = (message: string) => new SyncInputError(message);
@@ -107,6 +110,8 @@ export class WorkspaceService extends SyncService {
   private readonly ws: Workspace;
   private readonly fs: FileSystem;
   private readonly logWatchers = new Set<() => void>();
+  /** exec streams of this session, detached when it ends */
+  private readonly detachers = new Set<() => void>();
 
   constructor(workspace: Workspace, caller: string) {
     super(workspace.store);
@@ -155,13 +160,30 @@ export class WorkspaceService extends SyncService {
     }
   }
 
+  /**
+   * Runs fn on a handle and commits what it wrote before returning (fsync): a command may hold
+   * the same file open, and its handle must not keep an RPC write uncommitted.
+   */
+  private withHandle<T>(target: string | Uint8Array, flags: number, mode: number, fn: (fh: number) => T): T {
+    return this.change(() => {
+      const fh = this.fs.open(target, flags, mode);
+      try {
+        const result = fn(fh);
+        this.fs.fsync(fh);
+        return result;
+      } finally {
+        this.fs.release(fh);
+      }
+    });
+  }
+
   /** Creates or replaces a file: `{mode}` applies when it is created. */
   writeFile(p: unknown, data: unknown, opts?: unknown): void {
     const { mode } = options(opts, 'writeFile options', ['mode']);
     const target = path(p);
     const content = bytes(data);
     const perm = integer(mode, 'mode', 0, 0o7777, 0o644);
-    this.change(() => this.fs.writeFile(target, content, perm));
+    this.withHandle(target, O_WRONLY | O_CREAT | O_TRUNC, perm, (fh) => this.fs.write(fh, content, 0));
   }
 
   /** Writes `data` at `offset` into an existing file (creating it with `{create: true}`). */
@@ -170,34 +192,29 @@ export class WorkspaceService extends SyncService {
     const target = path(p);
     const content = bytes(data);
     const at = integer(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    return this.change(() => {
-      const fh = this.fs.open(target, flag(create, 'create') ? O_WRONLY | O_CREAT : O_WRONLY);
-      try {
-        return this.fs.write(fh, content, at);
-      } finally {
-        this.fs.release(fh);
-      }
-    });
+    return this.withHandle(target, flag(create, 'create') ? O_WRONLY | O_CREAT : O_WRONLY, 0o644, (fh) => this.fs.write(fh, content, at));
   }
 
   truncate(p: unknown, size: unknown): void {
     const target = path(p);
     const length = integer(size, 'size', 0, Number.MAX_SAFE_INTEGER);
-    this.change(() => this.fs.truncate(target, length));
+    this.withHandle(target, O_WRONLY, 0, (fh) => this.fs.ftruncate(fh, length));
   }
 
   /** mkdir; `{recursive: true}` creates missing parents and accepts an existing directory. */
   mkdir(p: unknown, opts?: unknown): void {
     const { recursive, mode } = options(opts, 'mkdir options', ['recursive', 'mode']);
-    const target = path(p);
+    const target = toBytes(path(p));
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
-    const parts = String(typeof target === 'string' ? target : new TextDecoder().decode(target)).split('/').filter(Boolean);
     this.change(() => {
-      for (let i = 1; i <= parts.length; i++) {
-        const prefix = `/${parts.slice(0, i).join('/')}`;
-        if (!this.fs.exists(prefix)) this.fs.mkdir(prefix, perm);
-        else if (this.fs.stat(prefix).type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', prefix);
+      for (let end = target.indexOf(SLASH, 1); ; end = target.indexOf(SLASH, end + 1)) {
+        const prefix = end < 0 ? target : target.subarray(0, end);
+        if (prefix.some((b) => b !== SLASH)) {
+          if (!this.fs.exists(prefix)) this.fs.mkdir(prefix, perm);
+          else if (this.fs.stat(prefix).type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(prefix));
+        }
+        if (end < 0) break;
       }
     });
   }
@@ -205,16 +222,16 @@ export class WorkspaceService extends SyncService {
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
   rm(p: unknown, opts?: unknown): void {
     const { recursive, force } = options(opts, 'rm options', ['recursive', 'force']);
-    const target = path(p);
+    const target = toBytes(path(p));
     const deep = flag(recursive, 'recursive');
     if (flag(force, 'force') && !this.fs.exists(target)) return;
-    const remove = (at: string) => {
+    const remove = (at: Uint8Array) => {
       if (this.fs.lstat(at).type !== 'dir') return this.fs.unlink(at);
-      if (!deep) throw new FsError('EISDIR', 'rm', at, 'use {recursive: true}');
-      for (const { name } of this.fs.readdir(at)) remove(`${at}/${new TextDecoder().decode(name)}`);
+      if (!deep) throw new FsError('EISDIR', 'rm', pathText(at), 'use {recursive: true}');
+      for (const { name } of this.fs.readdir(at)) remove(Buffer.concat([at, Buffer.from([SLASH]), name]));
       this.fs.rmdir(at);
     };
-    this.change(() => remove(typeof target === 'string' ? target : new TextDecoder().decode(target)));
+    this.change(() => remove(target));
   }
 
   unlink(p: unknown): void {
@@ -393,20 +410,46 @@ export class WorkspaceService extends SyncService {
     return real;
   }
 
-  /** Sends the exec's events from `seq` on, then each new one; resolves with its final status. */
+  /**
+   * Sends the exec's events from `seq` on, then each new one, in order; resolves with its final
+   * status. A client that falls more than STREAM_BYTES_MAX behind is cut off (EAGAIN, naming the
+   * seq to re-attach from), so a slow reader cannot make the daemon hold unbounded output.
+   */
   async execAttach(id: unknown, seq: unknown, onEvent: RpcStub<(event: ExecEvent) => void>): Promise<ExecStatus> {
     if (typeof onEvent !== 'function') throw bad('execAttach wants a callback');
     const from = integer(seq, 'seq', 0, Number.MAX_SAFE_INTEGER, 0);
     const callback = onEvent.dup();
     let delivered: Promise<unknown> = Promise.resolve();
-    try {
-      const status = await this.ws.execs.attach(id, from, (event) => {
-        // In order, and a client that went away stops nothing but its own stream.
-        delivered = delivered.then(() => callback(event)).catch(() => {});
+    let pendingBytes = 0;
+    let resumeAt = from;
+    let behind: ExecError | null = null;
+    let cutOff = () => {};
+    const stream = this.ws.execs.attach(id, from, (event) => {
+      if (behind) return;
+      const size = (event.data?.length ?? 0) + 64;
+      if (pendingBytes + size > STREAM_BYTES_MAX) {
+        behind = new ExecError('EAGAIN', `the client fell behind; re-attach from seq ${resumeAt}`);
+        return cutOff();
+      }
+      pendingBytes += size;
+      delivered = delivered.then(() => callback(event)).then(() => {
+        pendingBytes -= size;
+        resumeAt = event.seq + 1;
       });
+    });
+    const detach = () => {
+      stream.detach();
+      this.detachers.delete(detach);
+    };
+    this.detachers.add(detach);
+    const ended = new Promise<void>((resolve) => (cutOff = resolve));
+    try {
+      const status = await Promise.race([stream.done, ended.then(() => null)]);
       await delivered;
+      if (behind || status === null) throw behind ?? new ExecError('EAGAIN', `re-attach from seq ${resumeAt}`);
       return status;
     } finally {
+      detach();
       callback[Symbol.dispose]();
     }
   }
@@ -446,5 +489,6 @@ export class WorkspaceService extends SyncService {
   override close(): void {
     super.close();
     for (const stop of [...this.logWatchers]) stop();
+    for (const detach of [...this.detachers]) detach();
   }
 }

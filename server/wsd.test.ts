@@ -4,6 +4,7 @@
 // log cap, timeouts, environments, PTY), and shutdown and restart with an on-disk store.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,19 @@ describe('wsd with kernel FUSE and a token', () => {
     }
   });
 
+  it('answers a target that does not parse, and an oversized batch, without falling over', async () => {
+    const raw = (request: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect(wsd.info.port, '127.0.0.1', () => socket.end(request));
+      let answer = '';
+      socket.on('data', (data) => (answer += data.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(await raw('GET //[ HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await raw(`POST /api HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 999999999\r\nconnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 413/);
+    expect((await wsd.fetch('/health')).status).toBe(200);
+  });
+
   it('wants the token on every route but /health, and a refused call changes nothing', async () => {
     const before = await opCount();
     for (const token of [null, 'wrong-token', `${TOKEN}x`]) {
@@ -149,6 +163,9 @@ describe('wsd with kernel FUSE and a token', () => {
     const [, read] = await Promise.all([batch.writeFile('/batch.txt', 'over http'), batch.readFile('/batch.txt')]);
     expect(text(read)).toBe('over http');
 
+    const odd = new Uint8Array([0x2f, 0x73, 0x72, 0x63, 0x2f, 0xff, 0xfe]); // "/src/" + bytes that are not UTF-8
+    await api.mkdir(odd, { recursive: true });
+    expect([...(await api.readdir('/src')).find((item: { raw?: Uint8Array }) => item.raw)!.raw!]).toEqual([0xff, 0xfe]);
     await api.rm('/src', { recursive: true });
     await api.rm('/src', { force: true });
     expect(await api.exists('/src')).toBe(false);
@@ -217,6 +234,20 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(ops.map((op: Op) => op.kind).sort()).toEqual(['create', 'create', 'create', 'setContent', 'setContent', 'unlink']);
   });
 
+  it('commits an RPC write to a file a command holds open, and attributes long command lines', async () => {
+    const holder = await api.execStart('exec 3>>shared.txt; sleep 30');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = (await api.log({})).cursor;
+    await api.write('/shared.txt', 'from rpc', 0);
+    expect((await api.log(before)).ops.map((op: Op) => op.kind)).toEqual(['setContent']);
+    await api.execKill(holder.id, 'SIGKILL');
+    await api.execWait(holder.id);
+
+    const long = await api.exec(`echo ${'x'.repeat(6000)} > long.txt`);
+    expect(long.status.exitCode).toBe(0);
+    expect((await api.stat('/long.txt')).size).toBe(6001);
+  });
+
   it('streams output with sequence numbers, re-attaches from a seq, and caps the kept log', async () => {
     const streamed: ExecEvent[] = [];
     const started = await api.execStart('for i in 1 2 3; do echo line$i; sleep 0.05; done; echo oops >&2', {}, (event: ExecEvent) => void streamed.push(event));
@@ -274,7 +305,9 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(curated).not.toContain('WSD_TEST_MARK');
   });
 
-  it('runs a command in a terminal', async () => {
+  it('runs a command in a terminal, with all of its output', async () => {
+    const bulk = await api.exec("head -c 300000 /dev/zero | tr '\\0' y; echo", { pty: true });
+    expect(text(bulk.stdout).replaceAll('\r\n', '\n').length + bulk.droppedBytes).toBeGreaterThanOrEqual(300001);
     const result = await api.exec('tty; stty size; echo $TERM', { pty: { cols: 120, rows: 33 } });
     const lines = text(result.stdout).split('\r\n');
     expect(lines[0]).toMatch(/^\/dev\/pts\/\d+$/);

@@ -16,8 +16,10 @@ import { WorkspaceService, type Workspace } from './workspace-service.ts';
 
 /** Ops commit together within this window (fsync and sync commit at once). */
 const COMMIT_DELAY_MS = 10;
-/** wsd is not bound by workerd's message limit: whole files up to this travel in one call. */
+/** wsd is not bound by workerd's message limit: files up to 48 MiB travel in one call. */
 const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+/** the op log's actor field holds at most 4096 characters of command line */
+const ACTOR_COMMAND_CHARS_MAX = 1024;
 /** how long shutdown waits for a last exchange with the upstream */
 const FINAL_SYNC_MS = 5_000;
 
@@ -37,7 +39,8 @@ export interface Wsd {
   close(): Promise<void>;
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** A pause that keeps the process alive (shutdown waits on it with nothing else pending). */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts the daemon; `env` is what commands inherit (without the tokens). */
 export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promise<Wsd> {
@@ -78,7 +81,9 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
   try {
     const attribute = (pid: number | undefined): Actor | null => {
       const exec = pid === undefined ? execs.soleRunning() : execs.ownerOf(pid);
-      return exec ? { kind: 'exec', id: exec.id, command: exec.command } : null;
+      if (!exec) return null;
+      const command = exec.command.length > ACTOR_COMMAND_CHARS_MAX ? `${exec.command.slice(0, ACTOR_COMMAND_CHARS_MAX - 1)}…` : exec.command;
+      return { kind: 'exec', id: exec.id, command };
     };
     mounted = await mountWorkspace(fs, config.mountPoint, config.mountMode, { attribute });
   } catch (error) {
