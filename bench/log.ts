@@ -29,12 +29,12 @@ export function* workload(store: Store, count: number): Generator<OpBody> {
       yield { kind: 'create', parent: dir, name: name(i), type: 'file', mode: 0o644, uid: 0, gid: 0, target: new Uint8Array(0), rdev: 0 };
       files.push(ref(lastOp(store)));
     } else if (pick <= 7) {
-      yield { kind: 'setContent', node: files[files.length - 1]!, size: 4096, manifest, base: [] };
+      yield { kind: 'setContent', node: files[files.length - 1]!, size: 4096, manifest, base: [], deletes: [] };
     } else if (pick === 8) {
       yield { kind: 'setAttr', node: files[files.length - 1]!, mode: 0o600, uid: null, gid: null, atime: null, mtime: null };
     } else {
       const node = files[files.length - 1]!;
-      yield { kind: 'move', entry: node, node, from: dir, parent: dir, name: name(i), other: null, otherNode: null, exchange: false };
+      yield { kind: 'move', entry: node, node, from: dir, parent: dir, name: name(i), other: null, otherNode: null, exchange: false, seen: [] };
     }
   }
 }

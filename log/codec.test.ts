@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkOp, CHUNK_BYTES, decodeOp, encodeOp, OpFormatError, packManifest, type Op } from './index.ts';
+import { pack, unpack } from 'msgpackr';
+import { checkOp, CHUNK_BYTES, decodeOp, encodeOp, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
 
 const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
 const TS = `0193b8a1c2d4.0000.${ORIGIN}`;
@@ -9,13 +10,18 @@ const header = { origin: ORIGIN, seq: 1, ts: TS, actor: { kind: 'exec' as const,
 const TABLE: Array<[string, Op]> = [
   ['create', { ...header, kind: 'create', parent: 'root', name: Buffer.from('a'), type: 'file', mode: 0o644, uid: 1, gid: 2, target: Buffer.alloc(0), rdev: 0 }],
   ['link', { ...header, kind: 'link', parent: 'root', name: Buffer.from('b'), node: `${ORIGIN}:7` }],
-  ['move', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: null, otherNode: null, exchange: false }],
-  ['unlink', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root' }],
-  ['rmdir', { ...header, kind: 'rmdir', entry: `${ORIGIN}:8`, node: `${ORIGIN}:8`, parent: 'root' }],
-  ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [] }],
+  ['move', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: null, otherNode: null, exchange: false, seen: [] }],
+  ['unlink', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root', seen: [] }],
+  ['rmdir', { ...header, kind: 'rmdir', entry: `${ORIGIN}:8`, node: `${ORIGIN}:8`, parent: 'root', seen: [] }],
+  ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [], deletes: [] }],
   ['setAttr', { ...header, kind: 'setAttr', node: `${ORIGIN}:7`, mode: 0o600, uid: null, gid: null, atime: null, mtime: [1700000000, 5] }],
   ['setXattr', { ...header, kind: 'setXattr', node: `${ORIGIN}:7`, name: Buffer.from('user.k'), value: Buffer.from('v') }],
+  // Format 2: the same kinds with their format-2 fields filled in.
+  ['move (format 2)', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: `${ORIGIN}:9`, otherNode: `${ORIGIN}:9`, exchange: false, seen: [`${ORIGIN}:10`] }],
+  ['unlink (format 2)', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root', seen: [`${ORIGIN}:10`, `${ORIGIN}:11`] }],
+  ['setContent (format 2)', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [`${ORIGIN}:10`], deletes: [`${ORIGIN}:12`] }],
 ];
+const row = (name: string) => TABLE.find(([kind]) => kind === name)![1];
 
 describe('op codec', () => {
   it.each(TABLE)('round-trips %s', (_, op) => {
@@ -27,6 +33,24 @@ describe('op codec', () => {
 
   it('has fixed bytes per kind', () => {
     expect(Object.fromEntries(TABLE.map(([kind, op]) => [kind, Buffer.from(encodeOp(op)).toString('hex')]))).toMatchSnapshot();
+  });
+
+  it('writes format 1 unless a format-2 field is filled, and format 1 is a prefix of format 2', () => {
+    for (const [kind, op] of TABLE) {
+      const array = unpack(Buffer.from(encodeOp(op))) as unknown[];
+      expect(array[0], kind).toBe(kind.endsWith('(format 2)') ? 2 : 1);
+    }
+    const v1 = unpack(Buffer.from(encodeOp(row('unlink')))) as unknown[];
+    const v2 = unpack(Buffer.from(encodeOp(row('unlink (format 2)')))) as unknown[];
+    expect(v2.slice(1, v1.length)).toEqual(v1.slice(1));
+    expect(OP_FORMAT).toBe(2);
+  });
+
+  it('rejects a format-2 op whose format-2 fields are empty (it has one encoding, in format 1)', () => {
+    const v1 = unpack(Buffer.from(encodeOp(row('unlink')))) as unknown[];
+    expect(() => decodeOp(pack([2, ...v1.slice(1), []]))).toThrow(/not canonical/);
+    expect(() => decodeOp(pack([1, ...v1.slice(1), ['x']]))).toThrow(/has 4 fields, expected 3/);
+    expect(() => decodeOp(pack([3, ...v1.slice(1)]))).toThrow(/unsupported op format 3/);
   });
 
   it('drops trailing empty actor fields', () => {
@@ -47,18 +71,25 @@ describe('op codec', () => {
     ['ts of another origin', { ts: `0193b8a1c2d4.0000.${'1'.repeat(26)}` }],
     ['seq zero', { seq: 0 }],
     ['actor kind', { actor: { kind: 'god' } }],
+    ['the trash as a parent', { parent: 'trash' }],
   ];
   it.each(bad)('rejects %s', (_, change) => {
     expect(() => checkOp({ ...TABLE[0]![1], ...change })).toThrow(OpFormatError);
   });
 
   it('rejects a manifest that does not add up to the size', () => {
-    const op = TABLE[5]![1];
+    const op = row('setContent');
     expect(() => checkOp({ ...op, size: 4 })).toThrow(/chunk 0 must be 4 bytes/);
     const twoChunks = packManifest([{ hash: Buffer.alloc(32), size: 10 }, { hash: Buffer.alloc(32), size: 10 }]);
     expect(() => checkOp({ ...op, size: 20, manifest: twoChunks })).toThrow(/needs 1 chunks/);
     const full = packManifest([{ hash: Buffer.alloc(32), size: CHUNK_BYTES }, { hash: Buffer.alloc(32), size: 1 }]);
     expect(checkOp({ ...op, size: CHUNK_BYTES + 1, manifest: full }).kind).toBe('setContent');
+  });
+
+  it('rejects a removal that names too many heads', () => {
+    const seen = Array.from({ length: REFS_COUNT_MAX + 1 }, (_, i) => `${ORIGIN}:${i + 1}`);
+    expect(() => checkOp({ ...row('unlink (format 2)'), seen })).toThrow(/at most 1024 refs/);
+    expect(checkOp({ ...row('unlink (format 2)'), seen: seen.slice(1) }).kind).toBe('unlink');
   });
 
   it('rejects bytes that are not msgpack', () => {

@@ -1,31 +1,57 @@
-// Canonical op bytes. An op is a msgpack array whose layout is fixed per kind:
-//   [FORMAT, kindCode, origin, seq, clock, actor, ...fields in FIELDS order]
+// Canonical op bytes. An op is a msgpack array whose layout is fixed per kind and format:
+//   [format, kindCode, origin, seq, clock, actor, ...fields in FIELDS order]
 // where clock is the timestamp without its origin suffix ('0193b8a1c2d4.0000')
-// and an actor is [kind, pid, uid, gid, id, command] with trailing nulls dropped. Every replica
-// encodes an op to the same bytes, so fingerprints can hash encoded ops. Decoding validates
-// every field: bytes from a peer or an RPC caller are untrusted input.
+// and an actor is [kind, pid, uid, gid, id, command] with trailing nulls dropped. Format 2 added
+// fields at the end of some kinds (marked 2 below); an op whose format-2 fields are all empty is
+// written in format 1, so an op has one encoding and ops made before format 2 keep their bytes.
+// Every replica encodes an op to the same bytes, so fingerprints can hash encoded ops. Decoding
+// validates every field: bytes from a peer or an RPC caller are untrusted input.
 import { Packr } from 'msgpackr';
-import { isOrigin, isRef, type Ref } from './ids.ts';
+import { assert } from './assert.ts';
+import { isOrigin, isRef, TRASH_REF, type Ref } from './ids.ts';
 import { isTs } from './hlc.ts';
-import { CHUNK_BYTES, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
+import { CHUNK_BYTES, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
 import type { Actor, NodeType, Op, OpKind } from './op.ts';
 import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
 
-export const OP_FORMAT = 1;
+/** The newest op format this code writes (only for ops that need it) and reads. */
+export const OP_FORMAT = 2;
 
-type FieldType = 'ref' | 'refOrNull' | 'name' | 'target' | 'xattrName' | 'xattrValue' | 'uint' | 'uintOrNull'
+type FieldType = 'ref' | 'parent' | 'refOrNull' | 'name' | 'target' | 'xattrName' | 'xattrValue' | 'uint' | 'uintOrNull'
   | 'bool' | 'nodeType' | 'timespecOrNull' | 'refs' | 'manifest';
 
-const FIELDS: Record<OpKind, ReadonlyArray<readonly [string, FieldType]>> = {
-  create: [['parent', 'ref'], ['name', 'name'], ['type', 'nodeType'], ['mode', 'uint'], ['uid', 'uint'], ['gid', 'uint'], ['target', 'target'], ['rdev', 'uint']],
-  link: [['parent', 'ref'], ['name', 'name'], ['node', 'ref']],
-  move: [['entry', 'ref'], ['node', 'ref'], ['from', 'ref'], ['parent', 'ref'], ['name', 'name'], ['other', 'refOrNull'], ['otherNode', 'refOrNull'], ['exchange', 'bool']],
-  unlink: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref']],
-  rmdir: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref']],
-  setContent: [['node', 'ref'], ['size', 'uint'], ['manifest', 'manifest'], ['base', 'refs']],
+/** [name, type] of a format-1 field; [name, 'refs', 2] of a field added in format 2 (empty in format 1). */
+type Field = readonly [string, FieldType] | readonly [string, 'refs', 2];
+
+const FIELDS: Record<OpKind, ReadonlyArray<Field>> = {
+  create: [['parent', 'parent'], ['name', 'name'], ['type', 'nodeType'], ['mode', 'uint'], ['uid', 'uint'], ['gid', 'uint'], ['target', 'target'], ['rdev', 'uint']],
+  link: [['parent', 'parent'], ['name', 'name'], ['node', 'ref']],
+  move: [['entry', 'ref'], ['node', 'ref'], ['from', 'ref'], ['parent', 'parent'], ['name', 'name'], ['other', 'refOrNull'], ['otherNode', 'refOrNull'], ['exchange', 'bool'], ['seen', 'refs', 2]],
+  unlink: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref'], ['seen', 'refs', 2]],
+  rmdir: [['entry', 'ref'], ['node', 'ref'], ['parent', 'ref'], ['seen', 'refs', 2]],
+  setContent: [['node', 'ref'], ['size', 'uint'], ['manifest', 'manifest'], ['base', 'refs'], ['deletes', 'refs', 2]],
   setAttr: [['node', 'ref'], ['mode', 'uintOrNull'], ['uid', 'uintOrNull'], ['gid', 'uintOrNull'], ['atime', 'timespecOrNull'], ['mtime', 'timespecOrNull']],
   setXattr: [['node', 'ref'], ['name', 'xattrName'], ['value', 'xattrValue']],
 };
+
+// Format-2 fields come after every format-1 field of their kind: a format-1 array is a prefix.
+for (const [kind, fields] of Object.entries(FIELDS)) {
+  const first = fields.findIndex((field) => field.length === 3);
+  assert(first < 0 || fields.slice(first).every((field) => field.length === 3), `${kind}: format-2 fields must come last`);
+}
+
+/** The fields of a kind in one format. */
+const FORMAT_FIELDS: Record<1 | 2, Record<OpKind, ReadonlyArray<Field>>> = {
+  1: Object.fromEntries(Object.entries(FIELDS).map(([kind, fields]) => [kind, fields.filter((field) => field.length === 2)])) as Record<OpKind, Field[]>,
+  2: FIELDS,
+};
+
+const isEmptyList = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
+
+/** The format an op is written in: 1 unless a format-2 field has something in it. */
+function formatOf(kind: OpKind, record: Record<string, unknown>): 1 | 2 {
+  return FIELDS[kind].every((field) => field.length === 2 || isEmptyList(record[field[0]])) ? 1 : 2;
+}
 
 const KIND_CODES: OpKind[] = ['create', 'link', 'move', 'unlink', 'rmdir', 'setContent', 'setAttr', 'setXattr'];
 const NODE_TYPES: ReadonlySet<NodeType> = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']);
@@ -41,12 +67,18 @@ export class OpFormatError extends Error {
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
 export function encodeOp(op: Op): Uint8Array {
-  const fields = FIELDS[op.kind];
-  if (!fields) throw new OpFormatError(`unknown op kind ${JSON.stringify(op.kind)}`);
-  const record = op as unknown as Record<string, unknown>;
-  const array: unknown[] = [OP_FORMAT, KIND_CODES.indexOf(op.kind), op.origin, op.seq, clockPart(op.ts), encodeActor(op.actor)];
-  for (const [name, type] of fields) array.push(encodeField(record[name], type));
-  return packr.pack(array);
+  return packr.pack(toArray(op as unknown as Record<string, unknown>, op.actor));
+}
+
+/** The canonical array of an op given as a record; `actor` is encoded unless it is not an object. */
+function toArray(record: Record<string, unknown>, actor: unknown): unknown[] {
+  const kind = record.kind as OpKind;
+  if (!FIELDS[kind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(kind)}`);
+  const format = formatOf(kind, record);
+  const array: unknown[] = [format, KIND_CODES.indexOf(kind), record.origin, record.seq, clockPart(record.ts as string),
+    actor && typeof actor === 'object' ? encodeActor(actor as Actor) : actor];
+  for (const [name, type] of FORMAT_FIELDS[format][kind]) array.push(encodeField(record[name], type));
+  return array;
 }
 
 /**
@@ -65,12 +97,13 @@ export function decodeOp(bytes: Uint8Array, trusted = false): Op {
 
 function opFromTrustedArray(array: unknown[]): Op {
   const kind = KIND_CODES[array[1] as number]!;
-  const fields = FIELDS[kind];
   const values = array[5] as unknown[];
   const actor: Record<string, unknown> = {};
   for (let i = 0; i < values.length; i++) if (values[i] !== null) actor[ACTOR_FIELDS[i]!] = values[i];
   const op: Record<string, unknown> = { origin: array[2], seq: array[3], ts: `${array[4] as string}.${array[2] as string}`, actor, kind };
-  for (let i = 0; i < fields.length; i++) op[fields[i]![0]] = array[6 + i];
+  FIELDS[kind].forEach((field, i) => {
+    op[field[0]] = 6 + i < array.length ? array[6 + i] : [];
+  });
   return op as unknown as Op;
 }
 
@@ -78,31 +111,28 @@ function opFromTrustedArray(array: unknown[]): Op {
 export function checkOp(value: unknown): Op {
   if (!value || typeof value !== 'object') throw new OpFormatError('op must be an object');
   const record = value as Record<string, unknown>;
-  const kind = record.kind as OpKind;
-  if (!FIELDS[kind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(kind)}`);
+  if (!FIELDS[record.kind as OpKind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(record.kind)}`);
   if (!isTs(record.ts) || record.ts.slice(18) !== record.origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(record.ts)} for origin ${String(record.origin)}`);
-  const array = [OP_FORMAT, KIND_CODES.indexOf(kind), record.origin, record.seq, clockPart(record.ts),
-    record.actor && typeof record.actor === 'object' ? encodeActor(record.actor as Actor) : record.actor,
-    ...FIELDS[kind].map(([name, type]) => encodeField(record[name], type))];
-  return opFromArray(array);
+  return opFromArray(toArray(record, record.actor));
 }
 
 function opFromArray(array: unknown): Op {
   if (!Array.isArray(array)) throw new OpFormatError('op must be an array');
   const [format, code, origin, seq, clock, actor] = array;
-  if (format !== OP_FORMAT) throw new OpFormatError(`unsupported op format ${String(format)}`);
+  if (format !== 1 && format !== 2) throw new OpFormatError(`unsupported op format ${String(format)} (this ledgerfs reads 1..${OP_FORMAT})`);
   const kind = KIND_CODES[code as number];
   if (!kind) throw new OpFormatError(`unknown op kind code ${String(code)}`);
-  const fields = FIELDS[kind];
-  if (array.length !== 6 + fields.length) throw new OpFormatError(`${kind} op has ${array.length - 6} fields, expected ${fields.length}`);
+  const fields = FORMAT_FIELDS[format as 1 | 2][kind];
+  if (array.length !== 6 + fields.length) throw new OpFormatError(`${kind} op of format ${format} has ${array.length - 6} fields, expected ${fields.length}`);
   if (!isOrigin(origin)) throw new OpFormatError(`bad origin ${JSON.stringify(origin)}`);
   if (!Number.isInteger(seq) || (seq as number) < 1 || (seq as number) > SEQ_MAX) throw new OpFormatError(`bad seq ${String(seq)}`);
   const ts = `${String(clock)}.${origin}`;
   if (typeof clock !== 'string' || !isTs(ts)) throw new OpFormatError(`bad timestamp ${JSON.stringify(clock)}`);
   const op: Record<string, unknown> = { origin, seq, ts, actor: decodeActor(actor), kind };
-  fields.forEach(([name, type], i) => {
-    op[name] = decodeField(array[6 + i], type, `${kind}.${name}`);
+  FIELDS[kind].forEach(([name, type], i) => {
+    op[name] = i < fields.length ? decodeField(array[6 + i], type, `${kind}.${name}`) : [];
   });
+  if (format !== formatOf(kind, op)) throw new OpFormatError(`${kind} op in format ${format} is not canonical: its format-2 fields are all empty`);
   if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
   return op as unknown as Op;
 }
@@ -152,11 +182,14 @@ function decodeField(value: unknown, type: FieldType, what: string): unknown {
     case 'ref':
       if (!isRef(value)) throw new OpFormatError(`${what} is not a ref: ${JSON.stringify(value)}`);
       return value;
+    case 'parent':
+      if (value === TRASH_REF) throw new OpFormatError(`${what} cannot be the trash: only removals put entries there`);
+      return decodeField(value, 'ref', what);
     case 'refOrNull':
       if (value === null) return null;
       return decodeField(value, 'ref', what);
     case 'refs':
-      if (!Array.isArray(value) || value.length > 1024) throw new OpFormatError(`${what} must be an array of refs`);
+      if (!Array.isArray(value) || value.length > REFS_COUNT_MAX) throw new OpFormatError(`${what} must be an array of at most ${REFS_COUNT_MAX} refs`);
       return value.map((ref) => decodeField(ref, 'ref', what) as Ref);
     case 'name': {
       const name = bytes(value, what, 1, NAME_BYTES_MAX);

@@ -12,6 +12,8 @@ export const HLC_MS_MAX = 2 ** 48 - 1;
 export const SEQ_MAX = 2 ** 32 - 1;
 /** Local origin numbers live in the high 21 bits of a local id (ids stay exact doubles). */
 export const ORIGIN_NUM_MAX = 2 ** 21 - 1;
+/** Refs in one list field of an op (a setContent's bases, a removal's seen heads). */
+export const REFS_COUNT_MAX = 1024;
 /** POSIX limits enforced by the filesystem API. */
 export const NAME_BYTES_MAX = 255;
 export const PATH_BYTES_MAX = 4096;

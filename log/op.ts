@@ -55,6 +55,8 @@ export interface MoveBody {
   other: Ref | null;
   otherNode: Ref | null;
   exchange: boolean;
+  /** the content heads of `otherNode` the issuer saw (empty without a replaced entry); see UnlinkBody. */
+  seen: Ref[];
 }
 
 export interface UnlinkBody {
@@ -62,6 +64,11 @@ export interface UnlinkBody {
   entry: Ref;
   node: Ref;
   parent: Ref;
+  /**
+   * The node's content heads (setContent ops) the issuer saw. A head the removal did not see, made
+   * by a writer that had not seen the removal, keeps the node's last name (modify beats delete).
+   */
+  seen: Ref[];
 }
 
 export interface SetContentBody {
@@ -72,6 +79,11 @@ export interface SetContentBody {
   manifest: Uint8Array;
   /** the setContent ops this content was based on (empty for a first write). */
   base: Ref[];
+  /**
+   * Removals of the node's last name the writer had applied: content written to an unlinked,
+   * still-open file names them, so that it does not bring the file back.
+   */
+  deletes: Ref[];
 }
 
 export interface SetAttrBody {

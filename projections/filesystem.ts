@@ -5,7 +5,7 @@
 import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
+  REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
@@ -356,11 +356,24 @@ export class FileSystem {
     if (!buffer.changed) return;
     const store = this.writable('fsync');
     store.transaction(() => {
-      const node = this.ref(buffer.ino);
       const { size, manifest } = buffer.seal();
-      const op = store.commit({ kind: 'setContent', node, size, manifest, base: buffer.baseRef ? [buffer.baseRef] : [] }, buffer.actor);
+      const op = store.commit(this.content(buffer.ino, size, manifest, buffer.baseRef ? [buffer.baseRef] : []), buffer.actor);
       buffer.baseRef = `${op.origin}:${op.seq}`;
     });
+  }
+
+  /**
+   * A setContent of a node. It names the removals that took the node's last name on this replica:
+   * content written to an unlinked, still-open file does not bring the file back.
+   */
+  private content(ino: number, size: number, manifest: Uint8Array, base: Ref[]): OpBody {
+    const deletes = this.writable('write').projector.removals.took(ino, REFS_COUNT_MAX).map((op) => this.ref(op));
+    return { kind: 'setContent', node: this.ref(ino), size, manifest, base, deletes };
+  }
+
+  /** The content heads of a node this replica holds, which a removal of one of its names saw. */
+  private seen(ino: number): Ref[] {
+    return this.reader.heads(ino).map((op) => this.ref(op));
   }
 
   /** Releases every open handle, committing every changed buffer (at shutdown). */
@@ -452,11 +465,11 @@ export class FileSystem {
       // Deleting a conflict copy resolves the conflict: an edit based on both heads, keeping the
       // winner's bytes, supersedes the loser.
       const { winner, head } = conflict;
-      this.commit({ kind: 'setContent', node: this.ref(conflict.node), size: winner.size, manifest: winner.manifest, base: [this.ref(winner.op), this.ref(head.op)] }, 'unlink', path);
+      this.commit(this.content(conflict.node, winner.size, winner.manifest, [this.ref(winner.op), this.ref(head.op)]), 'unlink', path);
       return;
     }
     if (slot.entry.type === 'dir') throw new FsError('EISDIR', 'unlink', pathText(path));
-    this.commit({ kind: 'unlink', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'unlink', path);
+    this.commit({ kind: 'unlink', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent), seen: this.seen(slot.entry.node) }, 'unlink', path);
   }
 
   rmdir(path: PathLike): void {
@@ -464,7 +477,7 @@ export class FileSystem {
     if (!slot.entry) throw new FsError('ENOENT', 'rmdir', pathText(path));
     if (slot.entry.type !== 'dir') throw new FsError('ENOTDIR', 'rmdir', pathText(path));
     if (!this.reader.isEmpty(slot.entry.node)) throw new FsError('ENOTEMPTY', 'rmdir', pathText(path));
-    this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent) }, 'rmdir', path);
+    this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent), seen: [] }, 'rmdir', path);
   }
 
   /** rename(2) with renameat2 flags RENAME_NOREPLACE and RENAME_EXCHANGE. */
@@ -485,6 +498,7 @@ export class FileSystem {
       kind: 'move' as const, entry: this.ref(entry.id), node: this.ref(entry.node), from: this.ref(source.parent),
       parent: this.ref(dest.parent), name: dest.name, other: other ? this.ref(other.id) : null,
       otherNode: other ? this.ref(other.node) : null, exchange: flags === RENAME_EXCHANGE,
+      seen: other && flags !== RENAME_EXCHANGE ? this.seen(other.node) : [],
     };
     if (flags === RENAME_EXCHANGE) {
       if (!other) throw new FsError('ENOENT', 'rename', pathText(to));

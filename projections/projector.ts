@@ -1,14 +1,17 @@
 // Applies ops to the projection tables. Register ops commute (last writer wins per field);
 // tree ops must take effect in timestamp order, so an op that sorts before tree ops already
-// applied undoes them, applies, and redoes them (undo-do-redo). The result always equals a
-// replay of the whole log in timestamp order, which rebuild() does literally.
+// applied undoes them, applies, and redoes them (undo-do-redo). A removal's effect also depends
+// on the node's content heads (modify beats delete, see removals.ts): a setContent that changes
+// a removal's verdict redoes the tree from that removal. The result always equals a replay of
+// the whole log in timestamp order, which rebuild() does literally.
 import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
 import { ContentHeads } from './heads.ts';
 import { Reader } from './reader.ts';
 import { Registers } from './registers.ts';
+import { removalOf, Removals, type Removal } from './removals.ts';
 import { ProjectionRows } from './rows.ts';
 import { clearProjections, createProjectionSchema } from './schema.ts';
-import { decodeUndo, encodeUndo, Tree, type Undo } from './tree.ts';
+import { decodeUndo, encodeUndo, Tree, type EntryRow, type Undo } from './tree.ts';
 
 export class Projector {
   readonly sql: SqlAdapter;
@@ -17,16 +20,20 @@ export class Projector {
   readonly registers: Registers;
   readonly rows: ProjectionRows;
   readonly heads: ContentHeads;
+  readonly removals: Removals;
+  /** True when the tables were built by an older layout and need a rebuild. */
+  readonly stale: boolean;
 
   /** `sql` holds the projection tables; `log` supplies ids and ops (they may differ for verify). */
   constructor(sql: SqlAdapter, log: LogStore) {
     this.sql = sql;
     this.log = log;
-    createProjectionSchema(sql);
+    this.stale = createProjectionSchema(sql);
     this.rows = new ProjectionRows(sql);
     this.tree = new Tree(this.rows);
     this.registers = new Registers(this.rows);
     this.heads = new ContentHeads(sql);
+    this.removals = new Removals(sql, log);
   }
 
   /** Writes cached rows; called before commit and before any SQL read of the projections. */
@@ -48,13 +55,30 @@ export class Projector {
   ingest(ops: readonly StoredOp[]): void {
     if (ops.length === 0) return;
     for (let i = 1; i < ops.length; i++) assert(ops[i - 1]!.op.ts < ops[i]!.op.ts, 'ingest needs ops sorted by ts');
-    const first = ops[0]!.op.ts;
-    const undone = first < this.rows.lastTreeTs ? this.rows.takeTreeOpsAfter(first) : [];
-    for (const row of undone) this.tree.undo(decodeUndo(row.undo));
     for (const { op, id } of ops) this.applyRegisters(op, id);
-    const redo = [...ops.filter(({ op }) => isTreeOp(op)), ...undone.map((row) => this.log.get(row.op)!)];
+    let from = ops[0]!.op.ts;
+    for (const { op } of ops) {
+      const changed = this.changedRemoval(op);
+      if (changed !== undefined && changed < from) from = changed;
+    }
+    this.redoFrom(from, ops.filter(({ op }) => isTreeOp(op)));
+  }
+
+  /** Undoes the applied tree ops at or after `from`, then applies them and `fresh` in ts order. */
+  private redoFrom(from: Ts, fresh: readonly StoredOp[]): void {
+    const undone = from <= this.rows.lastTreeTs ? this.rows.takeTreeOpsFrom(from) : [];
+    for (const row of undone) {
+      this.tree.undo(decodeUndo(row.undo));
+      this.removals.forget(row.op);
+    }
+    const redo = [...fresh, ...undone.map((row) => this.log.get(row.op)!)];
     redo.sort((a, b) => (a.op.ts < b.op.ts ? -1 : 1));
     for (const { op, id } of redo) this.applyTree(op, id);
+  }
+
+  /** After a setContent, the ts of the earliest applied removal of its node whose verdict changed. */
+  private changedRemoval(op: Op): Ts | undefined {
+    return op.kind === 'setContent' ? this.removals.changed(this.log.localId(op.node)) : undefined;
   }
 
   /** Drops the projections and replays the log in timestamp order, up to `until` if given. */
@@ -78,6 +102,8 @@ export class Projector {
   /** Applies one op that sorts after every op applied so far (replay in timestamp order). */
   apply({ op, id }: StoredOp): void {
     this.applyRegisters(op, id);
+    const changed = this.changedRemoval(op);
+    if (changed !== undefined) this.redoFrom(changed, []);
     if (isTreeOp(op)) this.applyTree(op, id);
   }
 
@@ -125,44 +151,71 @@ export class Projector {
     const local = (ref: string) => this.log.localId(ref);
     switch (op.kind) {
       case 'create':
+        t.revive(undo, t.revival(local(op.parent)));
         t.insert(undo, { id, parent: local(op.parent), name: op.name, node: id, type: op.type, ts: op.ts });
         break;
       case 'link':
+        t.revive(undo, t.revival(local(op.parent)));
         t.insert(undo, { id, parent: local(op.parent), name: op.name, node: local(op.node), type: t.linkType(local(op.node)), ts: op.ts });
         break;
       case 'move':
-        this.move(undo, op, local(op.entry), local(op.parent), op.other === null ? null : local(op.other));
+        this.move(undo, op, id);
         break;
       case 'unlink':
-      case 'rmdir': {
-        const entry = t.entry(local(op.entry));
-        if (entry && entry.parent !== TRASH_ID) t.place(undo, entry, TRASH_ID, entry.name, op.ts);
+      case 'rmdir':
+        this.remove(undo, t.entry(local(op.entry)), removalOf(op, id, local)!);
         break;
-      }
       default:
         assert(false, `${op.kind} is not a tree op`);
     }
     this.rows.recordTreeOp(op.ts, id, encodeUndo(undo));
   }
 
-  /** A move that would put a directory inside itself is skipped (it stays in the log). */
-  private move(undo: Undo, op: Op & { kind: 'move' }, entryId: number, parent: number, otherId: number | null): void {
+  /**
+   * A removal moves a live entry to the trash, unless the entry is a directory that is not empty,
+   * or it is the node's last name and the node has a content edit the removal did not see
+   * (modify beats delete). Records the verdict either way.
+   */
+  private remove(undo: Undo, entry: EntryRow | undefined, removal: Removal): void {
     const t = this.tree;
-    const entry = t.entry(entryId);
+    const unseen = this.removals.unseen(removal);
+    let took = false;
+    if (entry && entry.parent !== TRASH_ID && (entry.type !== 'dir' || t.isEmpty(entry.node))) {
+      const last = this.rows.node(entry.node)!.links === 1;
+      if (!last || !unseen) {
+        t.place(undo, entry, TRASH_ID, entry.name, removal.ts);
+        took = last;
+      }
+    }
+    this.removals.record(removal, unseen, took);
+  }
+
+  /**
+   * A move that would put a directory inside itself is skipped (it stays in the log); so is an
+   * exchange with an entry that was removed. A move into a removed directory brings it back. The
+   * entry it replaces is removed by the rule of remove().
+   */
+  private move(undo: Undo, op: Op & { kind: 'move' }, id: number): void {
+    const t = this.tree;
+    const local = (ref: string) => this.log.localId(ref);
+    const parent = local(op.parent);
+    const entry = t.entry(local(op.entry));
     if (!entry || !t.isDir(parent)) return;
-    const other = otherId === null ? undefined : t.entry(otherId);
+    const other = op.other === null ? undefined : t.entry(local(op.other));
     if (op.exchange) {
-      if (!other || other.id === entry.id) return;
+      if (!other || other.id === entry.id || entry.parent === TRASH_ID || other.parent === TRASH_ID) return;
       if ((entry.type === 'dir' && t.within(other.parent, entry.node)) || (other.type === 'dir' && t.within(entry.parent, other.node))) return;
       const [entryParent, entryName] = [entry.parent, entry.name];
       t.place(undo, entry, other.parent, other.name, op.ts);
       t.place(undo, t.entry(other.id)!, entryParent, entryName, op.ts);
       return;
     }
-    if (entry.type === 'dir' && t.within(parent, entry.node)) return;
-    if (other && other.id !== entry.id && other.parent === parent && Buffer.compare(other.name, op.name) === 0) {
-      t.place(undo, other, TRASH_ID, other.name, op.ts);
-    }
-    t.place(undo, t.entry(entryId)!, parent, op.name, op.ts);
+    const revival = t.revival(parent);
+    if (entry.type === 'dir' && [parent, ...revival.map((r) => r.parent)].some((dir) => t.within(dir, entry.node))) return;
+    t.revive(undo, revival);
+    const replaced = other && other.id !== entry.id && other.parent === parent && Buffer.compare(other.name, op.name) === 0;
+    const removal = removalOf(op, id, local);
+    if (removal) this.remove(undo, replaced ? other : undefined, removal);
+    t.place(undo, t.entry(entry.id)!, parent, op.name, op.ts);
   }
 }

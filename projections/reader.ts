@@ -117,6 +117,11 @@ export class Reader {
     return winner.op === head.op ? undefined : { node: head.node, head, winner };
   }
 
+  /** The content heads of a node (setContent op ids), newest first. */
+  heads(node: number): number[] {
+    return this.q.headsOf.all(node).map((head) => head.op);
+  }
+
   /** True for a conflict copy (it has no node row of its own). */
   isConflictCopy(ino: number): boolean {
     return this.rows.node(ino) === undefined && this.conflict(ino) !== undefined;

@@ -38,6 +38,7 @@ export class ProjectionRows {
   private readonly stmt: {
     node: SqlStatement<NodeRow>; entry: SqlStatement<EntryRow>; deleteEntry: SqlStatement;
     lastTreeTs: SqlStatement<{ ts: Ts | null }>; later: SqlStatement<{ ts: Ts; op: number; undo: Uint8Array }>; dropLater: SqlStatement;
+    treeOp: SqlStatement<{ undo: Uint8Array }>; child: SqlStatement<{ one: number }>;
   };
   private readonly bulk: { nodes: BulkWriter; entries: BulkWriter; treeOps: BulkWriter; content: BulkWriter; xattrs: BulkWriter };
 
@@ -47,8 +48,10 @@ export class ProjectionRows {
       entry: sql.prepare('SELECT * FROM entries WHERE id = ?'),
       deleteEntry: sql.prepare('DELETE FROM entries WHERE id = ?'),
       lastTreeTs: sql.prepare('SELECT max(ts) AS ts FROM tree_ops'),
-      later: sql.prepare('SELECT ts, op, undo FROM tree_ops WHERE ts > ? ORDER BY ts DESC'),
-      dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts > ?'),
+      later: sql.prepare('SELECT ts, op, undo FROM tree_ops WHERE ts >= ? ORDER BY ts DESC'),
+      dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts >= ?'),
+      treeOp: sql.prepare('SELECT undo FROM tree_ops WHERE ts = ?'),
+      child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
     };
     this.bulk = {
       nodes: new BulkWriter(sql, `INSERT OR REPLACE INTO nodes (${NODE_COLUMNS.join(', ')})`, NODE_COLUMNS.length),
@@ -125,13 +128,25 @@ export class ProjectionRows {
     this.lastTreeTs = ts;
   }
 
-  /** Removes and returns the tree ops later than `ts`, newest first, for undoing. */
-  takeTreeOpsAfter(ts: Ts): Array<{ ts: Ts; op: number; undo: Uint8Array }> {
+  /** Removes and returns the tree ops at or after `ts`, newest first, for undoing. */
+  takeTreeOpsFrom(ts: Ts): Array<{ ts: Ts; op: number; undo: Uint8Array }> {
     this.flush();
     const later = this.stmt.later.all(ts);
     this.stmt.dropLater.run(ts);
     this.lastTreeTs = this.stmt.lastTreeTs.get()?.ts ?? '';
     return later;
+  }
+
+  /** The undo record of the applied tree op at `ts`, or undefined. */
+  treeOpUndo(ts: Ts): Uint8Array | undefined {
+    this.flush();
+    return this.stmt.treeOp.get(ts)?.undo;
+  }
+
+  /** Whether a directory has entries. */
+  hasChildren(parent: number): boolean {
+    this.flush();
+    return this.stmt.child.get(parent) !== undefined;
   }
 
   queueContent(node: number, op: number, ts: Ts, size: number, manifest: Uint8Array): void {

@@ -5,6 +5,7 @@ import { ensureSchema, ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.t
 /** Each projection table with its key order (for canonical hashing). */
 export const PROJECTION_TABLES = {
   nodes: 'id', entries: 'id', content: 'node', heads: 'node, op', superseded: 'op', conflicted: 'node', xattrs: 'node, name', tree_ops: 'ts',
+  removals: 'op',
 } as const;
 
 const SCHEMA = `
@@ -49,6 +50,14 @@ CREATE TABLE IF NOT EXISTS xattrs (
   node INTEGER NOT NULL, name BLOB NOT NULL, value BLOB, ts TEXT NOT NULL, PRIMARY KEY (node, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tree_ops (ts TEXT PRIMARY KEY, op INTEGER NOT NULL, undo BLOB NOT NULL) WITHOUT ROWID;
+-- Applied removals (unlink, rmdir, the entry a rename replaced) with the node they take a name of:
+-- unseen = 1 when a content head the removal did not see (written without seeing it) keeps the
+-- node's last name; took = 1 when the removal did take the node's last name. A row lives as long
+-- as its tree op is applied (undo drops it).
+CREATE TABLE IF NOT EXISTS removals (
+  op INTEGER PRIMARY KEY, node INTEGER NOT NULL, ts TEXT NOT NULL, unseen INTEGER NOT NULL, took INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS removals_by_node ON removals (node);
 `;
 
 /** The root and the trash exist before any op: timestamps '' sort before every real one. */
@@ -59,8 +68,13 @@ VALUES (${ROOT_ID}, 'dir', x'', 0, '', ${0o755}, '', 0, '', 0, '', 0, 0, '', 0, 
        (${TRASH_ID}, 'dir', x'', 0, '', ${0o700}, '', 0, '', 0, '', 0, 0, '', 0, 0, '', '');
 `;
 
-export function createProjectionSchema(sql: SqlAdapter): void {
-  ensureSchema(sql, 'tree_ops', `${SCHEMA}${ROOTS}`);
+/**
+ * Creates the projection tables that are missing. Returns true when the database held projections
+ * of an older layout (it lacked the newest table): they must be rebuilt from the log.
+ */
+export function createProjectionSchema(sql: SqlAdapter): boolean {
+  const older = sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'tree_ops'").get() !== undefined;
+  return ensureSchema(sql, 'removals', `${SCHEMA}${ROOTS}`) && older;
 }
 
 export function clearProjections(sql: SqlAdapter): void {

@@ -76,6 +76,8 @@ export class Store {
     const persisted = this.log.getMeta('hlc');
     const highWater = [persisted, this.log.maxTs()].filter((ts): ts is Ts => typeof ts === 'string').sort().pop();
     this.hlc = new Hlc(this.origin, options.clock ?? systemClock, highWater);
+    // Projections are derived: ones an older ledgerfs built are rebuilt from the log.
+    if (this.projector.stale) this.rebuild();
   }
 
   static open(options: StoreOptions = {}): Store {

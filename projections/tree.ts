@@ -15,6 +15,14 @@ export interface EntryRow {
   ts: Ts;
 }
 
+/** Where a removed directory was, and the entry that takes it back there. */
+export interface Revival {
+  entry: EntryRow;
+  parent: number;
+  name: Uint8Array;
+  ts: Ts;
+}
+
 /** [entry id, parent, name, ts] before the op, or [entry id] when the op created the entry. */
 type Before = [number] | [number, number, Uint8Array, Ts];
 export type Undo = Before[];
@@ -61,6 +69,38 @@ export class Tree {
       current = entry.parent;
     }
     assert(false, `tree walk from ${node} exceeded ${DEPTH_MAX} levels: cycle`);
+  }
+
+  isEmpty(dir: number): boolean {
+    return !this.rows.hasChildren(dir);
+  }
+
+  /**
+   * The removed directories that an entry placed in `dir` brings back, innermost first, each with
+   * the place its removal took it from: `dir` if it is in the trash, then the directory it was
+   * removed from if that is in the trash too, and so on. Empty when `dir` is not in the trash.
+   */
+  revival(dir: number): Revival[] {
+    const chain: Revival[] = [];
+    for (let entry = this.entry(dir); entry && entry.parent === TRASH_ID;) {
+      assert(chain.length < DEPTH_MAX, `revival from ${dir} exceeded ${DEPTH_MAX} levels: cycle`);
+      const undo = this.rows.treeOpUndo(entry.ts);
+      const id = entry.id;
+      const before = undo && decodeUndo(undo).find((b): b is [number, number, Uint8Array, Ts] => b[0] === id && b.length === 4);
+      assert(before, `entry ${entry.id} is in the trash, but the op at ${entry.ts} did not move it there`);
+      chain.push({ entry, parent: before[1], name: before[2], ts: before[3] });
+      entry = this.entry(before[1]);
+    }
+    return chain;
+  }
+
+  /** Puts removed directories back where they were (see revival), name and timestamp included. */
+  revive(undo: Undo, chain: readonly Revival[]): void {
+    for (const { entry, parent, name, ts } of chain) {
+      // The trash holds only empty directories, so where one was removed from is never inside it.
+      assert(!this.within(parent, entry.node), `removed directory ${entry.node} would come back inside itself`);
+      this.place(undo, this.entry(entry.id)!, parent, name, ts);
+    }
   }
 
   private count(entry: Pick<EntryRow, 'parent' | 'node' | 'type'>, sign: 1 | -1): void {

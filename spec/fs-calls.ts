@@ -10,6 +10,7 @@ export type Call =
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'writeFile'; path: string; data: Uint8Array; exclusive: boolean }
   | { op: 'writeAt'; path: string; offset: number; data: Uint8Array }
+  | { op: 'writeUnlinked'; path: string; offset: number; data: Uint8Array }
   | { op: 'truncate'; path: string; size: number }
   | { op: 'symlink'; target: string; path: string }
   | { op: 'link'; from: string; path: string }
@@ -39,6 +40,7 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ op: fc.constant('mkdir' as const), path: pathArb, mode: modeArb }),
   { weight: 3, arbitrary: fc.record({ op: fc.constant('writeFile' as const), path: pathArb, data: dataArb, exclusive: fc.boolean() }) },
   fc.record({ op: fc.constant('writeAt' as const), path: pathArb, offset: offsetArb, data: dataArb }),
+  fc.record({ op: fc.constant('writeUnlinked' as const), path: pathArb, offset: offsetArb, data: dataArb }),
   fc.record({ op: fc.constant('truncate' as const), path: pathArb, size: sizeArb }),
   fc.record({ op: fc.constant('symlink' as const), target: targetArb, path: pathArb }),
   fc.record({ op: fc.constant('link' as const), from: pathArb, path: pathArb }),
@@ -58,6 +60,7 @@ export function applyModel(model: Model, call: Call): void {
     case 'mkdir': return model.mkdir(call.path, call.mode);
     case 'writeFile': return model.writeFile(call.path, buf(call.data), 0o644, call.exclusive);
     case 'writeAt': return model.writeAt(call.path, call.offset, buf(call.data));
+    case 'writeUnlinked': return model.writeUnlinked(call.path, call.offset, buf(call.data));
     case 'truncate': return model.truncate(call.path, call.size);
     case 'symlink': return model.symlink(call.target, call.path);
     case 'link': return model.link(call.from, call.path);
@@ -87,6 +90,17 @@ export function applyReal(fs: FileSystem, call: Call): void {
     case 'writeAt': {
       const fh = fs.open(call.path, O_WRONLY);
       try {
+        fs.write(fh, call.data, call.offset);
+      } finally {
+        fs.release(fh);
+      }
+      return;
+    }
+    case 'writeUnlinked': {
+      // Open, remove the name, then write through the handle: the write must not bring it back.
+      const fh = fs.open(call.path, O_WRONLY);
+      try {
+        fs.unlink(call.path);
         fs.write(fh, call.data, call.offset);
       } finally {
         fs.release(fh);

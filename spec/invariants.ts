@@ -1,9 +1,10 @@
 // Checkers for the design's invariants that hold on any one replica: the tree (acyclic, every
-// entry reachable from the root or the trash, parents are directories, link and subdirectory
-// counts right, no duplicate visible names) and content (every referenced chunk present,
-// sizes add up). They read the projection tables directly, not through the code under test.
+// entry reachable from the root or the trash, parents are directories, directories in the trash
+// are empty, link and subdirectory counts right, no duplicate visible names), content (every
+// referenced chunk present, sizes add up) and no lost writes. They read the projection tables
+// and the log directly, not through the code under test.
 import { expect } from 'vitest';
-import { CHUNK_BYTES, manifestCount, ROOT_ID, TRASH_ID, unpackManifest } from '../log/index.ts';
+import { CHUNK_BYTES, formatRef, manifestCount, ROOT_ID, TRASH_ID, unpackManifest, type Op, type Ts } from '../log/index.ts';
 import type { FileSystem, Store } from '../projections/index.ts';
 
 interface Row {
@@ -11,11 +12,12 @@ interface Row {
   parent: number;
   node: number;
   type: string;
+  ts: Ts;
 }
 
 export function checkTree(store: Store, fs: FileSystem): void {
   store.projector.flush();
-  const entries = store.sql.prepare<Row>('SELECT id, parent, node, type FROM entries').all();
+  const entries = store.sql.prepare<Row>('SELECT id, parent, node, type, ts FROM entries').all();
   const nodes = new Map(store.sql.prepare<{ id: number; type: string | null; links: number; subdirs: number }>('SELECT id, type, links, subdirs FROM nodes').all().map((n) => [n.id, n]));
   const byId = new Map(entries.map((e) => [e.id, e]));
   const links = new Map<number, number>();
@@ -29,6 +31,7 @@ export function checkTree(store: Store, fs: FileSystem): void {
       at = up!.parent;
     }
     expect(nodes.get(entry.parent)?.type, `parent of entry ${entry.id}`).toBe('dir');
+    if (entry.parent !== ROOT_ID && entry.parent !== TRASH_ID) expect(byId.get(entry.parent)!.parent, `entry ${entry.id} hangs under a removed directory`).not.toBe(TRASH_ID);
     expect(nodes.get(entry.node)?.type, `type of entry ${entry.id}`).toBe(entry.type);
     if (entry.type === 'dir') expect(entry.id, 'a directory entry shares its node id').toBe(entry.node);
     if (entry.parent !== TRASH_ID) links.set(entry.node, (links.get(entry.node) ?? 0) + 1);
@@ -47,22 +50,48 @@ export function checkTree(store: Store, fs: FileSystem): void {
 }
 
 /**
- * No lost writes: every setContent in the log is a node's current content, a head (shown as a
- * conflict copy) or the base of another setContent.
+ * No lost writes: every setContent in the log is the base of another setContent, or a head of its
+ * node (its current content or a conflict copy). A head of a node with no visible name was
+ * deliberately removed: the removal that took the node's last name saw it, or it was written
+ * after that removal (to the unlinked file) and says so. A delete concurrent with an edit loses.
  */
 export function checkNoLostWrites(store: Store): void {
   store.projector.flush();
-  const current = new Set(store.sql.prepare<{ op: number }>('SELECT op FROM content').all().map((r) => r.op));
   const heads = new Set(store.sql.prepare<{ op: number }>('SELECT op FROM heads').all().map((r) => r.op));
+  const entries = store.sql.prepare<Row>('SELECT id, parent, node, type, ts FROM entries').all();
+  const visible = new Set<number>([ROOT_ID]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const entry of entries) {
+      if (visible.has(entry.parent) && !visible.has(entry.node)) {
+        visible.add(entry.node);
+        grew = true;
+      }
+    }
+  }
   const bases = new Set<string>();
-  const writes: Array<{ id: number; ref: string }> = [];
+  const byTs = new Map<Ts, Op>();
+  const writes: Array<{ id: number; op: Op & { kind: 'setContent' } }> = [];
   for (const { id, op } of store.log.scan()) {
+    byTs.set(op.ts, op);
     if (op.kind !== 'setContent') continue;
     for (const base of op.base) bases.add(base);
-    writes.push({ id, ref: `${op.origin}:${op.seq}` });
+    writes.push({ id, op });
   }
-  for (const write of writes) {
-    expect(current.has(write.id) || heads.has(write.id) || bases.has(write.ref), `setContent ${write.ref} was lost`).toBe(true);
+  for (const { id, op } of writes) {
+    const ref = formatRef(op.origin, op.seq);
+    if (bases.has(ref)) continue;
+    expect(heads.has(id), `setContent ${ref} is neither a base nor a head`).toBe(true);
+    const node = store.log.localId(op.node);
+    if (visible.has(node)) continue;
+    const names = entries.filter((e) => e.node === node);
+    expect(names.length, `setContent ${ref}: its node has no entry`).toBeGreaterThan(0);
+    for (const name of names) expect(name.parent, `setContent ${ref}: its node's entry ${name.id} hangs under a removed directory`).toBe(TRASH_ID);
+    const last = names.reduce((a, b) => (a.ts > b.ts ? a : b));
+    const removal = byTs.get(last.ts)!;
+    const removalRef = formatRef(removal.origin, removal.seq);
+    const saw = removal.kind === 'unlink' || removal.kind === 'rmdir' || removal.kind === 'move' ? removal.seen.includes(ref) : false;
+    expect(saw || op.deletes.includes(removalRef), `setContent ${ref} was lost to the concurrent ${removal.kind} ${removalRef}`).toBe(true);
   }
 }
 

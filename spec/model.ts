@@ -153,6 +153,13 @@ export class Model {
     this.writeIno(this.openFile(path), offset, data);
   }
 
+  /** Opens a file for writing, unlinks the path, then writes through the handle. */
+  writeUnlinked(path: string, offset: number, data: Buffer): void {
+    const ino = this.openFile(path);
+    this.unlink(path);
+    this.writeIno(ino, offset, data);
+  }
+
   private writeIno(ino: number, offset: number, data: Buffer): void {
     const node = this.get(ino);
     const size = Math.max(node.data.length, offset + data.length);
