@@ -1,9 +1,11 @@
 // The sync client: exchanges ops with a peer replica (pull what it lacks, then push what the peer
 // lacks, chunks before the ops that name them), once or continuously over a capnweb WebSocket.
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
-import { decodeOp, hex, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
+import { decodeOp, hex, PeerNeedsSnapshotError, SnapshotRequiredError, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
-import { opChunks, pageAfter, type Hello, type Page } from '../server/sync-service.ts';
+import { opChunks, pageAfter, type Hello, type Page, type SnapshotPage } from '../server/sync-service.ts';
+import { fetchChunks } from './chunks.ts';
+import { loadSnapshot } from './snapshot.ts';
 
 /** The sync surface as a caller sees it (a capnweb stub or the service itself). */
 export interface SyncPeer {
@@ -13,35 +15,73 @@ export interface SyncPeer {
   want(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
   putChunk(hash: Uint8Array, data: Uint8Array): Promise<void> | void;
   push(ops: Uint8Array[]): Promise<Hello> | Hello;
+  snapshot(n: number): Promise<SnapshotPage> | SnapshotPage;
 }
 
 export interface SyncResult {
   pulled: number;
   pushed: number;
   remote: Hello;
+  /** set when the peer's checkpoint was loaded first: how many of this replica's ops were rebased */
+  snapshot?: { rebased: number };
 }
 
-/** One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. */
+/**
+ * One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. A
+ * peer that answers "snapshot required" (this replica is behind its checkpoint, or holds ops that
+ * sort inside it), or that holds other versions of the same ops (see diverged), has its checkpoint
+ * loaded, and the exchange runs again.
+ */
 export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
+  let result: SyncResult | undefined;
+  try {
+    result = await exchange(store, peer);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ESNAPSHOT') throw error;
+  }
+  if (result && !diverged(store, result.remote)) return result;
+  const rebased = await loadSnapshot(store, peer);
+  return { ...await exchange(store, peer), snapshot: { rebased } };
+}
+
+/**
+ * Both sides hold the same op ids but not the same ops, and the peer has a checkpoint this one
+ * lacks: a replica behind that checkpoint rebased its ops under their ids, and this one still holds
+ * the old versions, which that checkpoint refuses. Loading it drops them.
+ */
+function diverged(store: Store, remote: Hello): boolean {
+  if (!remote.checkpoint || remote.checkpoint.digest === store.log.checkpoint?.digest || remote.fingerprint === store.log.fingerprint()) return false;
+  const local = store.log.versionVector();
+  const origins = new Set([...Object.keys(local), ...Object.keys(remote.versionVector)]);
+  return [...origins].every((origin) => local[origin] === remote.versionVector[origin]);
+}
+
+/**
+ * Runs a step of the exchange on this replica. Its own checkpoint refusing (pulled ops sort inside
+ * it, or the peer is behind it) means the peer must load this checkpoint, not the other way round.
+ */
+function local<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof SnapshotRequiredError) throw new PeerNeedsSnapshotError(error);
+    throw error;
+  }
+}
+
+async function exchange(store: Store, peer: SyncPeer): Promise<SyncResult> {
   let pulled = 0;
   for (;;) {
     const page = await peer.pull(store.log.versionVector());
     const ops = page.ops.map((bytes) => decodeOp(bytes));
-    const missing = new Map<string, Uint8Array>();
-    for (const op of ops) for (const hash of opChunks(op)) if (!store.chunks.has(hash)) missing.set(hex(hash), hash);
-    for (let wanted = [...missing.values()]; wanted.length > 0;) {
-      const got = await peer.chunks(wanted.slice(0, SYNC_HASHES_MAX));
-      if (got.length === 0) throw new Error('peer sent no chunks');
-      got.forEach((data, i) => store.chunks.putVerified(wanted[i]!, data));
-      wanted = wanted.slice(got.length);
-    }
-    pulled += store.ingest(ops);
+    await fetchChunks(store, peer, ops.flatMap(opChunks));
+    pulled += local(() => store.ingest(ops));
     if (!page.more) break;
   }
   let pushed = 0;
   let remote = await peer.hello();
   for (;;) {
-    const page = pageAfter(store, remote.versionVector);
+    const page = local(() => pageAfter(store, remote.versionVector));
     if (page.ops.length === 0) break;
     const hashes = new Map<string, Uint8Array>();
     for (const bytes of page.ops) for (const hash of opChunks(decodeOp(bytes, true))) hashes.set(hex(hash), hash);
