@@ -29,31 +29,16 @@ export interface SyncResult {
 /**
  * One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. A
  * peer that answers "snapshot required" (this replica is behind its checkpoint, or holds ops that
- * sort inside it), or that holds other versions of the same ops (see diverged), has its checkpoint
- * loaded, and the exchange runs again.
+ * sort inside it) has its checkpoint loaded, and the exchange runs again.
  */
 export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
-  let result: SyncResult | undefined;
   try {
-    result = await exchange(store, peer);
+    return await exchange(store, peer);
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ESNAPSHOT') throw error;
   }
-  if (result && !diverged(store, result.remote)) return result;
   const rebased = await loadSnapshot(store, peer);
   return { ...await exchange(store, peer), snapshot: { rebased } };
-}
-
-/**
- * Both sides hold the same op ids but not the same ops, and the peer has a checkpoint this one
- * lacks: a replica behind that checkpoint rebased its ops under their ids, and this one still holds
- * the old versions, which that checkpoint refuses. Loading it drops them.
- */
-function diverged(store: Store, remote: Hello): boolean {
-  if (!remote.checkpoint || remote.checkpoint.digest === store.log.checkpoint?.digest || remote.fingerprint === store.log.fingerprint()) return false;
-  const local = store.log.versionVector();
-  const origins = new Set([...Object.keys(local), ...Object.keys(remote.versionVector)]);
-  return [...origins].every((origin) => local[origin] === remote.versionVector[origin]);
 }
 
 /**

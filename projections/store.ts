@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
-  assert, checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, newOrigin, openSqlite, REFS_COUNT_MAX,
+  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, openSqlite, REFS_COUNT_MAX,
   systemClock, unpackManifest,
   type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
@@ -47,8 +47,9 @@ export class Store {
   readonly reader: Reader;
   /** 0: every transaction commits at once; else commits are grouped (see transaction()) */
   readonly commitDelayMs: number;
-  readonly hlc: Hlc;
-  readonly origin: string;
+  private identity: { origin: string; hlc: Hlc };
+  private readonly mintOrigin: () => string;
+  private readonly clock: Clock;
   private depth = 0;
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private readonly commitListeners = new Set<() => void>();
@@ -66,9 +67,11 @@ export class Store {
     if (version !== undefined && version !== SCHEMA_VERSION) {
       throw new Error(`store schema version ${String(version)} is not supported (this ledgerfs reads ${SCHEMA_VERSION})`);
     }
+    this.mintOrigin = options.mintOrigin ?? newOrigin;
+    this.clock = options.clock ?? systemClock;
     let origin = this.log.getMeta('origin');
     if (typeof origin !== 'string') {
-      origin = (options.mintOrigin ?? newOrigin)();
+      origin = this.mintOrigin();
       this.sql.transaction(() => {
         this.log.setMeta('origin', origin as string);
         this.log.setMeta('schema', SCHEMA_VERSION);
@@ -76,8 +79,7 @@ export class Store {
     }
     const persisted = this.log.getMeta('hlc');
     const highWater = [persisted, this.log.maxTs()].filter((ts): ts is Ts => typeof ts === 'string').sort().pop();
-    this.origin = origin as string;
-    this.hlc = new Hlc(this.origin, options.clock ?? systemClock, highWater);
+    this.identity = { origin: origin as string, hlc: new Hlc(origin as string, this.clock, highWater) };
     // Projections are derived: ones an older ledgerfs built are rebuilt from the log.
     if (this.projector.stale) this.rebuild();
   }
@@ -88,6 +90,15 @@ export class Store {
 
   get file(): string | null {
     return this.sql.file;
+  }
+
+  /** This replica's identity: a new one once a snapshot made it rebase ops (see installSnapshot). */
+  get origin(): string {
+    return this.identity.origin;
+  }
+
+  get hlc(): Hlc {
+    return this.identity.hlc;
   }
 
 
@@ -256,11 +267,12 @@ export class Store {
   /**
    * Replaces this replica's log with a peer's checkpoint, whose pages are staged in the log and
    * whose chunks are stored, in one transaction. Of the ops here it does not cover, this replica's
-   * own are kept, in order, up to the first the checkpoint refuses (it sorts inside the checkpoint,
-   * or would change a removal the checkpoint settled) that the peer (holding `peer`) lacks; that
-   * one and every later own op are rebased: issued again under their ids with new timestamps,
-   * after the checkpoint (the old versions can never be taken anywhere the checkpoint is). Ops of
-   * other origins are dropped: the peer, or their maker, has them. Returns how many were rebased.
+   * own are kept, in order, up to the first one the peer (holding `peer`) lacks that the checkpoint
+   * refuses (it sorts inside the checkpoint, or would change a removal the checkpoint settled). That
+   * one and every later own op are rebased: issued again, in order, as new ops of a new origin,
+   * after the checkpoint, refs among them following them. The old versions can never be taken
+   * where the checkpoint is. Ops of other origins are dropped: the peer, or their maker, has them.
+   * Returns how many ops were rebased.
    */
   installSnapshot(checkpoint: Checkpoint, peer: VersionVector): number {
     if (checkpoint.layout !== PROJECTION_LAYOUT) throw new CheckpointError(`the checkpoint's projection layout ${checkpoint.layout} is not this ledgerfs's (${PROJECTION_LAYOUT})`);
@@ -283,22 +295,31 @@ export class Store {
         }
         this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
       }
-      for (const { op } of mine.slice(refused)) this.reissue(op);
-      return mine.length - refused;
+      const rebase = mine.slice(refused).map(({ op }) => op);
+      if (rebase.length > 0) this.rebase(rebase);
+      return rebase.length;
     });
     this.announceCommit();
     return rebased;
   }
 
-  /** Issues an own op again, under its id, with a new timestamp: a rebase (see installSnapshot). */
-  private reissue({ origin, seq, ts: _ts, actor, ...body }: Op): void {
-    assert(origin === this.origin && seq === this.log.seqOf(origin) + 1, `reissue of ${formatRef(origin, seq)} out of order`);
-    if (body.kind === 'setContent') {
-      // Written again after the checkpoint: it saw the removals that took the file's last name.
-      const took = this.projector.removals.took(this.log.localId(body.node), REFS_COUNT_MAX).map((id) => this.log.globalRef(id));
-      body.deletes = [...new Set([...body.deletes, ...took])].slice(0, REFS_COUNT_MAX);
+  /** Issues own `ops` again as new ops of a new origin; refs among them follow them. */
+  private rebase(ops: readonly Op[]): void {
+    const origin = this.mintOrigin();
+    if (this.log.seqOf(origin) > 0 || origin === this.origin) throw new Error(`minted origin ${origin} is already in use`);
+    this.log.setMeta('origin', origin);
+    this.identity = { origin, hlc: new Hlc(origin, this.clock, this.hlc.highWater) };
+    const renamed = new Map<Ref, Ref>();
+    for (const { origin: was, seq, ts: _ts, actor, ...body } of ops) {
+      let mapped = mapRefs(body as OpBody, (ref) => renamed.get(ref) ?? ref);
+      if (mapped.kind === 'setContent') {
+        // Written again after the checkpoint: it saw the removals that took the file's last name.
+        const took = this.projector.removals.took(this.log.localId(mapped.node), REFS_COUNT_MAX).map((id) => this.log.globalRef(id));
+        mapped = { ...mapped, deletes: [...new Set([...mapped.deletes, ...took])].slice(0, REFS_COUNT_MAX) };
+      }
+      const made = this.commit(mapped, actor);
+      renamed.set(formatRef(was, seq), formatRef(made.origin, made.seq));
     }
-    this.commit(body as OpBody, actor);
   }
 
   /** Hex sha256 of every chunk some op in the log or the checkpoint references (the live set for gc). */

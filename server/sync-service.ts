@@ -15,8 +15,6 @@ export interface Hello {
   versionVector: VersionVector;
   fingerprint: string;
   ops: number;
-  /** the checkpoint replacing a prefix of the replica's log, if any (see snapshot()) */
-  checkpoint: { ts: string; digest: string } | null;
 }
 
 export interface Page {
@@ -94,11 +92,7 @@ export class SyncService extends RpcTarget {
 
   hello(): Hello {
     const { versionVector, fingerprint } = this.store.log.cursor();
-    const checkpoint = this.store.log.checkpoint;
-    return {
-      replica: this.store.origin, versionVector, fingerprint, ops: this.store.log.count(),
-      checkpoint: checkpoint && { ts: checkpoint.ts, digest: checkpoint.digest },
-    };
+    return { replica: this.store.origin, versionVector, fingerprint, ops: this.store.log.count() };
   }
 
   pull(after: unknown): Page {
