@@ -22,7 +22,6 @@ export function xorInto(acc: Uint8Array, digest: Uint8Array): void {
   for (let i = 0; i < HASH_BYTES; i++) acc[i]! ^= digest[i]!;
 }
 
-
 /**
  * The replica holding a checkpoint cannot serve a peer from behind it, nor take an op that sorts
  * inside it: the peer must load the checkpoint (snapshot) and rebase its own unsent ops.

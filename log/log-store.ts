@@ -344,7 +344,6 @@ export class LogStore {
       throw new CheckpointError(`staged snapshot pages (${count} of ${checkpoint.pages}) do not match the checkpoint's digest ${checkpoint.digest}`);
     }
     this.flush();
-    this.pending = [];
     this.sql.exec('DELETE FROM ops; DELETE FROM checkpoint_pages; INSERT INTO checkpoint_pages (n, bytes) SELECT n, bytes FROM incoming_pages; DELETE FROM incoming_pages');
     for (const origin of Object.keys(checkpoint.versionVector)) this.originNum(origin);
     this.setMeta('fingerprint', Buffer.from(checkpoint.fingerprint, 'hex'));

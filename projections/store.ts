@@ -101,7 +101,6 @@ export class Store {
     return this.identity.hlc;
   }
 
-
   /**
    * Runs fn atomically. Projection rows and the log fingerprint are written once, just before
    * the outermost commit; on any throw everything fn did rolls back and the in-memory caches
@@ -281,26 +280,36 @@ export class Store {
     if (previous && !covers(peer, previous.versionVector)) {
       throw new CheckpointError(`this replica's checkpoint at ${previous.ts} holds ops the peer lacks: checkpoints made past each other's replicas cannot be merged`);
     }
-    const rebased = this.transaction(() => {
-      this.hlc.receive(checkpoint.ts);
-      const held = peer[this.origin] ?? 0;
-      const mine = [...this.log.scan()].filter(({ op }) => op.origin === this.origin && op.seq > (checkpoint.versionVector[this.origin] ?? 0));
-      this.log.install(checkpoint);
-      this.projector.rebuild();
-      let refused = mine.length;
-      for (const [i, stored] of mine.entries()) {
-        if (stored.op.seq > held && this.projector.refuses(stored.op)) {
-          refused = i;
-          break;
-        }
-        this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
-      }
-      const rebase = mine.slice(refused).map(({ op }) => op);
-      if (rebase.length > 0) this.rebase(rebase);
-      return rebase.length;
-    });
+    const identity = this.identity;
+    let rebased: number;
+    try {
+      rebased = this.transaction(() => this.installWith(checkpoint, peer));
+    } catch (error) {
+      this.identity = identity;
+      throw error;
+    }
     this.announceCommit();
     return rebased;
+  }
+
+  /** installSnapshot's transaction; a throw leaves the identity to the caller to restore. */
+  private installWith(checkpoint: Checkpoint, peer: VersionVector): number {
+    this.hlc.receive(checkpoint.ts);
+    const held = peer[this.origin] ?? 0;
+    const mine = [...this.log.scan()].filter(({ op }) => op.origin === this.origin && op.seq > (checkpoint.versionVector[this.origin] ?? 0));
+    this.log.install(checkpoint);
+    this.projector.rebuild();
+    let refused = mine.length;
+    for (const [i, stored] of mine.entries()) {
+      if (stored.op.seq > held && this.projector.refuses(stored.op)) {
+        refused = i;
+        break;
+      }
+      this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
+    }
+    const rebase = mine.slice(refused).map(({ op }) => op);
+    if (rebase.length > 0) this.rebase(rebase);
+    return rebase.length;
   }
 
   /** Issues own `ops` again as new ops of a new origin; refs among them follow them. */

@@ -218,6 +218,28 @@ describe('snapshot protocol', () => {
     expect(laggard.store.log.cursor()).toEqual(hub.store.log.cursor());
   });
 
+  it('rebases a laggard\'s edit that would keep a file whose removal the checkpoint settled', async () => {
+    const hub = replica(1_700_000_000_000);
+    const laggard = replica(1_700_000_000_500);
+    hub.fs.writeFile('/f', 'base');
+    await sync(laggard, hub);
+    hub.fs.unlink('/f');
+    hub.store.compact(hub.store.log.maxTs()!);
+    laggard.fs.writeFile('/f', 'edited after the cut, without seeing the unlink');
+    const edit = [...laggard.store.log.scan()].at(-1)!.op;
+    expect(edit.ts > hub.store.log.checkpoint!.ts).toBe(true);
+    expect(code(() => hub.store.ingest([edit]))).toBe('ESNAPSHOT');
+    const result = await sync(laggard, hub);
+    expect(result.snapshot).toEqual({ rebased: 1 });
+    await sync(hub, laggard);
+    for (const { fs, store } of [hub, laggard]) {
+      expect(fs.exists('/f')).toBe(false);
+      expect(store.verify().ok).toBe(true);
+      checkNoLostWrites(store);
+    }
+    expect(laggard.store.log.cursor()).toEqual(hub.store.log.cursor());
+  });
+
   it('refuses to merge a checkpoint when this replica\'s own holds ops the peer lacks', async () => {
     const a = replica(1_700_000_000_100);
     const b = replica(1_700_000_000_000);
