@@ -108,11 +108,10 @@ export class Removals {
    * change, oldest first: the tree must be redone from the first.
    */
   changed(node: number): Ts[] {
-    const changed: Ts[] = [];
-    for (const row of this.stmt.ofNode.all(node)) {
-      if (this.keeps(this.removal(row, node)) !== (row.kept === 1)) changed.push(row.ts);
-    }
-    return changed.sort();
+    const rows = this.stmt.ofNode.all(node);
+    if (rows.length === 0) return [];
+    const heads = this.heads(node);
+    return rows.filter((row) => this.keeps(this.removal(row, node), heads) !== (row.kept === 1)).map((row) => row.ts).sort();
   }
 
   /** The removals that took the node's last name, newest first, at most `limit`. */
