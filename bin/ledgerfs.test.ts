@@ -96,6 +96,24 @@ describe('ledgerfs CLI', () => {
     expect(cli('replay', db, '--out', join(dir, 'y')).code).toBe(2);
   });
 
+  it('compact replaces the log up to an op; log, verify and replay start from the checkpoint', () => {
+    const db = join(dir, 'compact.db');
+    const { v1 } = history(db);
+    expect(cli('compact', db).code).toBe(2);
+    const result = cli('compact', db, '--at', v1, '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ replaced: 6, covered: 6, left: 3, pages: 1 });
+    expect(cli('log', db, '--json').stdout.trim().split('\n').map((line) => JSON.parse(line).kind)).toEqual(['setContent', 'move', 'unlink']);
+    expect(cli('log', db, '--json').stdout).toMatch(/"\/src\/b.txt"/);
+    expect(JSON.parse(cli('verify', db, '--json').stdout)).toMatchObject({ ok: true, ops: 3, checkpoint: { ops: 6 } });
+    expect(cli('replay', db, '--at', v1, '--out', join(dir, 'gone'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/in the checkpoint/) });
+    const now = join(dir, 'after-compact');
+    expect(cli('replay', db, '--at', String(Date.now() + 1000), '--out', now).code).toBe(0);
+    expect(readFileSync(join(now, 'src/b.txt'), 'utf8')).toBe('version 2!');
+    expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringMatching(/is in the checkpoint/) });
+    expect(cli('compact', db, '--at', '1000')).toMatchObject({ code: 1, stderr: expect.stringMatching(/is before the checkpoint/) });
+  });
+
   it('bench sync prints one JSON line', () => {
     const result = cli('bench', 'sync', '--json', '--ops', '5000');
     expect(result.code).toBe(0);

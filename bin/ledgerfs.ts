@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, mount, bench).
+// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench).
 // The daemon that serves a replica over HTTP, mounts it and runs commands is bin/wsd.ts.
 import { parseArgs } from 'node:util';
 
@@ -11,6 +11,8 @@ const USAGE = `usage: ledgerfs <command> [options]
   verify <db>                        rebuild the projections from the log and compare; check chunks
   replay <db> --at <op|time> --out <dir>
                                      write the tree as it was at an op (ORIGIN:seq) or time
+  compact <db> --at <op|time> [--json]
+                                     replace the log up to an op or time with a checkpoint
   mount <db> <mountpoint> [--mode auto|fuse|shim|none]
                                      serve the store at a directory until SIGTERM/SIGINT
                                      (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   log: async () => (await import('./commands/log.ts')).runLog,
   verify: async () => (await import('./commands/verify.ts')).runVerify,
   replay: async () => (await import('./commands/replay.ts')).runReplay,
+  compact: async () => (await import('./commands/compact.ts')).runCompact,
   mount: async () => (await import('./commands/mount.ts')).runMount,
   bench: async () => (await import('./commands/bench.ts')).runBench,
 };

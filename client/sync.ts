@@ -2,9 +2,11 @@
 // lacks, chunks before the ops that name them), once or continuously over a capnweb WebSocket.
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
-import { decodeOp, hex, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, type ChunkRef, type Op, type VersionVector } from '../log/index.ts';
+import { decodeOp, hex, PeerNeedsSnapshotError, SnapshotRequiredError, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
-import { opChunks, pageAfter, type Hello, type Page } from '../server/sync-service.ts';
+import { opChunks, pageAfter, type Hello, type Page, type SnapshotPage } from '../server/sync-service.ts';
+import { fetchChunks } from './chunks.ts';
+import { loadSnapshot } from './snapshot.ts';
 
 /** The sync surface as a caller sees it (a capnweb stub or the service itself). */
 export interface SyncPeer {
@@ -14,51 +16,46 @@ export interface SyncPeer {
   want(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
   putChunk(hash: Uint8Array, data: Uint8Array): Promise<void> | void;
   push(ops: Uint8Array[]): Promise<Hello> | Hello;
+  snapshot(n: number): Promise<SnapshotPage> | SnapshotPage;
 }
 
 export interface SyncResult {
   pulled: number;
   pushed: number;
   remote: Hello;
+  /** set when the peer's checkpoint was loaded first: how many of this replica's ops were rebased */
+  snapshot?: { rebased: number };
 }
-
-/** How many chunk batches a puller keeps in flight. */
-const CHUNK_FETCHES_IN_FLIGHT = 4;
 
 /**
- * Fetches the chunks these ops name that the store lacks, in batches the peer answers whole
- * (the manifests give each chunk's size), a few at a time; each is hash-checked as it lands.
+ * One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. A
+ * peer that answers "snapshot required" (this replica is behind its checkpoint, or holds ops that
+ * sort inside it) has its checkpoint loaded, and the exchange runs again.
  */
-async function fetchChunks(store: Store, peer: SyncPeer, ops: readonly Op[]): Promise<void> {
-  const missing = new Map<string, ChunkRef>();
-  for (const op of ops) for (const chunk of opChunks(op)) if (!store.chunks.has(chunk.hash)) missing.set(hex(chunk.hash), chunk);
-  const batches: Uint8Array[][] = [];
-  let bytes = Infinity;
-  for (const { hash, size } of missing.values()) {
-    if (bytes + size > SYNC_CHUNK_BYTES_MAX || batches.at(-1)!.length === SYNC_HASHES_MAX) {
-      batches.push([]);
-      bytes = 0;
-    }
-    batches.at(-1)!.push(hash);
-    bytes += size;
+export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
+  try {
+    return await exchange(store, peer);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ESNAPSHOT') throw error;
   }
-  const fetchBatch = async (batch: Uint8Array[]) => {
-    for (let wanted = batch; wanted.length > 0;) {
-      const got = await peer.chunks(wanted);
-      if (got.length === 0) throw new Error('peer sent no chunks');
-      got.forEach((data, i) => store.chunks.putVerified(wanted[i]!, data));
-      wanted = wanted.slice(got.length);
-    }
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) await fetchBatch(batches[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CHUNK_FETCHES_IN_FLIGHT, batches.length) }, worker));
+  const rebased = await loadSnapshot(store, peer);
+  return { ...await exchange(store, peer), snapshot: { rebased } };
 }
 
-/** One full exchange with a peer. Re-running it is harmless: both sides skip what they hold. */
-export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult> {
+/**
+ * Runs a step of the exchange on this replica. Its own checkpoint refusing (pulled ops sort inside
+ * it, or the peer is behind it) means the peer must load this checkpoint, not the other way round.
+ */
+function local<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof SnapshotRequiredError) throw new PeerNeedsSnapshotError(error);
+    throw error;
+  }
+}
+
+async function exchange(store: Store, peer: SyncPeer): Promise<SyncResult> {
   let pulled = 0;
   // The next page is asked for as soon as a page arrives, so the peer prepares it while this
   // replica stores the current one; the cursor after a page is known without storing it.
@@ -72,14 +69,14 @@ export async function syncOnce(store: Store, peer: SyncPeer): Promise<SyncResult
       next = Promise.resolve(peer.pull({ ...cursor }));
       next.catch(() => {}); // awaited next round; a failure here must not go unhandled meanwhile
     }
-    await fetchChunks(store, peer, ops);
-    pulled += store.ingest(ops);
+    await fetchChunks(store, peer, ops.flatMap(opChunks));
+    pulled += local(() => store.ingest(ops));
     if (!page.more) break;
   }
   let pushed = 0;
   let remote = await peer.hello();
   for (;;) {
-    const page = pageAfter(store, remote.versionVector);
+    const page = local(() => pageAfter(store, remote.versionVector));
     if (page.ops.length === 0) break;
     const hashes = new Map<string, Uint8Array>();
     for (const bytes of page.ops) for (const { hash } of opChunks(decodeOp(bytes, true))) hashes.set(hex(hash), hash);

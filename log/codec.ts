@@ -11,7 +11,7 @@ import { assert } from './assert.ts';
 import { isOrigin, isRef, TRASH_REF, type Ref } from './ids.ts';
 import { isTs } from './hlc.ts';
 import { CHUNK_BYTES, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
-import type { Actor, NodeType, Op, OpKind } from './op.ts';
+import type { Actor, NodeType, Op, OpBody, OpKind } from './op.ts';
 import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
 
 /** The newest op format this code writes (only for ops that need it) and reads. */
@@ -135,6 +135,17 @@ function opFromArray(array: unknown): Op {
   if (format !== formatOf(kind, op)) throw new OpFormatError(`${kind} op in format ${format} is not canonical: its format-2 fields are all empty`);
   if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
   return op as unknown as Op;
+}
+
+/** A copy of an op body with every ref in it (node and entry ids, bases, heads seen) mapped. */
+export function mapRefs<T extends OpBody>(body: T, map: (ref: Ref) => Ref): T {
+  const copy: Record<string, unknown> = { ...body };
+  for (const [name, type] of FIELDS[body.kind]) {
+    const value = copy[name];
+    if (type === 'ref' || type === 'parent' || (type === 'refOrNull' && value !== null)) copy[name] = map(value as Ref);
+    else if (type === 'refs') copy[name] = (value as Ref[]).map(map);
+  }
+  return copy as T;
 }
 
 const clockPart = (ts: string): string => ts.slice(0, 17);

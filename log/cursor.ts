@@ -22,3 +22,36 @@ export function xorInto(acc: Uint8Array, digest: Uint8Array): void {
   for (let i = 0; i < HASH_BYTES; i++) acc[i]! ^= digest[i]!;
 }
 
+/**
+ * The replica holding a checkpoint cannot serve a peer from behind it, nor take an op that sorts
+ * inside it: the peer must load the checkpoint (snapshot) and rebase its own unsent ops.
+ */
+export class SnapshotRequiredError extends Error {
+  override name = 'SnapshotRequiredError';
+  readonly code = 'ESNAPSHOT';
+  /** the checkpoint's cut */
+  readonly ts: string;
+  readonly versionVector: VersionVector;
+  constructor(checkpoint: { ts: string; versionVector: VersionVector }, why: string) {
+    super(`snapshot required: ${why} (this replica's checkpoint covers every op up to ${checkpoint.ts})`);
+    this.ts = checkpoint.ts;
+    this.versionVector = checkpoint.versionVector;
+  }
+}
+
+/**
+ * The other side of SnapshotRequiredError: ops pulled from a peer sort inside this replica's
+ * checkpoint. Loading anything here does not help; the peer loads this checkpoint when it syncs.
+ */
+export class PeerNeedsSnapshotError extends Error {
+  override name = 'PeerNeedsSnapshotError';
+  readonly code = 'EPEERSNAPSHOT';
+  constructor(cause: SnapshotRequiredError) {
+    super(`the peer must load this replica's checkpoint: ${cause.message}`, { cause });
+  }
+}
+
+/** Whether `vv` holds every op `cover` does. */
+export function covers(vv: VersionVector, cover: VersionVector): boolean {
+  return Object.entries(cover).every(([origin, seq]) => (vv[origin] ?? 0) >= seq);
+}

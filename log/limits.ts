@@ -34,5 +34,7 @@ export const SYNC_PAGE_OPS_MAX = 4096;
 export const SYNC_CHUNK_BYTES_MAX = 768 * 1024;
 /** Sync: hashes asked about in one have/want call. */
 export const SYNC_HASHES_MAX = 4096;
+/** Sync: bytes of one checkpoint page (a snapshot() answer; base64 in JSON stays under 1 MiB). */
+export const CHECKPOINT_PAGE_BYTES_MAX = 512 * 1024;
 /** Sync: the largest message either side sends; workerd closes a WebSocket at 32 MiB. */
 export const MESSAGE_BYTES_MAX = 1024 * 1024;

@@ -1,9 +1,12 @@
 // The append-only op log. Ops are keyed by their packed local id (origin number, seq), so an
 // insert of an op already held is a no-op, and are unique by timestamp, which orders them.
-// Per origin, seq must be contiguous: an op that would leave a gap is refused.
+// Per origin, seq must be contiguous: an op that would leave a gap is refused. A checkpoint may
+// replace a prefix of the log (see checkpoint.ts): the replica still holds those ops (version
+// vector, fingerprint), it just no longer has their bytes.
 import { assert } from './assert.ts';
+import { CheckpointError, pagesDigest, type Checkpoint } from './checkpoint.ts';
 import { decodeOp, encodeOp } from './codec.ts';
-import { EMPTY_FINGERPRINT, opDigest, xorInto, type Cursor, type VersionVector } from './cursor.ts';
+import { covers, EMPTY_FINGERPRINT, opDigest, SnapshotRequiredError, xorInto, type Cursor, type VersionVector } from './cursor.ts';
 import { formatRef, packId, parseRef, ROOT_ID, ROOT_REF, TRASH_ID, TRASH_REF, unpackId, type Ref } from './ids.ts';
 import type { Ts } from './hlc.ts';
 import { HASH_BYTES } from './manifest.ts';
@@ -38,6 +41,12 @@ CREATE TABLE IF NOT EXISTS origins (num INTEGER PRIMARY KEY, origin TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS ops (ts TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, bytes BLOB NOT NULL) WITHOUT ROWID;
 `;
 
+/** The checkpoint's pages, and a snapshot's pages while they arrive (see Store.installSnapshot). */
+const CHECKPOINT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS checkpoint_pages (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS incoming_pages (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+`;
+
 type OpRow = { id: number; bytes: Uint8Array };
 
 const ID_CACHE_MAX = 65536;
@@ -60,13 +69,18 @@ export class LogStore {
     getMeta: SqlStatement<{ value: unknown }>; maxSeq: SqlStatement<{ id: number | null }>;
     afterTs: SqlStatement; originAfter: SqlStatement<OpRow & { ts: Ts }>;
     count: SqlStatement<{ n: number }>; maxTs: SqlStatement<{ ts: Ts | null }>;
+    tsOf: SqlStatement<{ ts: Ts }>; tsBefore: SqlStatement<{ ts: Ts | null }>;
+    page: SqlStatement<{ bytes: Uint8Array }>; stage: SqlStatement; staged: SqlStatement<{ bytes: Uint8Array }>;
   };
+  /** the checkpoint that replaced a prefix of the log, if any */
+  checkpoint: Checkpoint | null = null;
 
   readonly sql: SqlAdapter;
 
   constructor(sql: SqlAdapter) {
     this.sql = sql;
     ensureSchema(sql, 'ops', SCHEMA);
+    ensureSchema(sql, 'checkpoint_pages', CHECKPOINT_SCHEMA);
     this.stmt = {
       insertOrigin: sql.prepare('INSERT INTO origins (num, origin) VALUES (?, ?)'),
       getOp: sql.prepare('SELECT id, bytes FROM ops WHERE id = ?'),
@@ -77,6 +91,11 @@ export class LogStore {
       originAfter: sql.prepare('SELECT id, ts, bytes FROM ops WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
       count: sql.prepare('SELECT count(*) AS n FROM ops'),
       maxTs: sql.prepare('SELECT max(ts) AS ts FROM ops'),
+      tsOf: sql.prepare('SELECT ts FROM ops WHERE id = ?'),
+      tsBefore: sql.prepare('SELECT max(ts) AS ts FROM ops WHERE ts < ?'),
+      page: sql.prepare('SELECT bytes FROM checkpoint_pages WHERE n = ?'),
+      stage: sql.prepare('INSERT OR REPLACE INTO incoming_pages (n, bytes) VALUES (?, ?)'),
+      staged: sql.prepare('SELECT bytes FROM incoming_pages WHERE n = ?'),
     };
     this.insertOps = new BulkWriter(sql, 'INSERT INTO ops (ts, id, bytes)', 3);
     this.reload();
@@ -94,6 +113,13 @@ export class LogStore {
       this.origins.set(row.num, row.origin);
       const max = this.stmt.maxSeq.get(packId(row.num, 1), packId(row.num, SEQ_MAX))?.id;
       this.seqs.set(row.num, max ? unpackId(max).seq : 0);
+    }
+    const checkpoint = this.getMeta('checkpoint');
+    this.checkpoint = typeof checkpoint === 'string' ? JSON.parse(checkpoint) as Checkpoint : null;
+    for (const [origin, seq] of Object.entries(this.checkpoint?.versionVector ?? {})) {
+      const num = this.nums.get(origin);
+      assert(num !== undefined, `checkpoint origin ${origin} has no local number`);
+      this.seqs.set(num, Math.max(this.seqs.get(num)!, seq));
     }
     const fp = this.getMeta('fingerprint');
     this.fingerprintBytes = fp instanceof Uint8Array ? new Uint8Array(fp) : new Uint8Array(HASH_BYTES);
@@ -211,8 +237,12 @@ export class LogStore {
     }
   }
 
-  /** Up to `limit` ops the holder of `vv` lacks, in timestamp order, each origin's a prefix. */
+  /**
+   * Up to `limit` ops the holder of `vv` lacks, in timestamp order, each origin's a prefix. A
+   * holder that lacks ops the checkpoint replaced cannot be served: SnapshotRequiredError.
+   */
   after(vv: VersionVector, limit: number): StoredOp[] {
+    if (this.checkpoint && !covers(vv, this.checkpoint.versionVector)) throw new SnapshotRequiredError(this.checkpoint, 'the peer lacks ops the checkpoint replaced');
     this.flush();
     const picked: Array<OpRow & { ts: Ts }> = [];
     for (const [num, origin] of this.origins) {
@@ -233,21 +263,120 @@ export class LogStore {
     return vv;
   }
 
+  /** Hex XOR of the digests of every op held, the checkpoint's included (zeros for none). */
   fingerprint(): string {
     return Buffer.from(this.fingerprintBytes).toString('hex');
   }
 
   cursor(): Cursor {
-    return { versionVector: this.versionVector(), fingerprint: this.count() ? this.fingerprint() : EMPTY_FINGERPRINT };
+    return { versionVector: this.versionVector(), fingerprint: this.fingerprint() };
   }
 
+  /** Ops in the log (a checkpoint's are not). */
   count(): number {
     this.flush();
     return this.stmt.count.get()!.n;
   }
 
+  /** The newest timestamp held: of an op in the log, or the checkpoint's cut. */
   maxTs(): Ts | null {
     this.flush();
-    return this.stmt.maxTs.get()?.ts ?? null;
+    const ts = this.stmt.maxTs.get()?.ts ?? null;
+    return this.checkpoint && (ts === null || this.checkpoint.ts > ts) ? this.checkpoint.ts : ts;
+  }
+
+  /** The timestamp of an op still in the log, else undefined. */
+  tsOf(origin: string, seq: number): Ts | undefined {
+    const num = this.nums.get(origin);
+    if (num === undefined || seq > this.seqs.get(num)!) return undefined;
+    this.flush();
+    return this.stmt.tsOf.get(packId(num, seq))?.ts;
+  }
+
+  /** The newest timestamp of an op in the log before `ts`, else undefined. */
+  tsBefore(ts: Ts): Ts | undefined {
+    this.flush();
+    return this.stmt.tsBefore.get(ts)?.ts ?? undefined;
+  }
+
+  /**
+   * Replaces every op at or before `cut` with a checkpoint holding `pages` (the projection state
+   * at the cut, in `layout`). The caller holds the transaction. Per origin the replaced ops are a
+   * prefix, since an origin's timestamps grow with its seqs.
+   */
+  compact(cut: Ts, pages: readonly Uint8Array[], layout: number): Checkpoint {
+    const previous = this.checkpoint;
+    if (previous && cut <= previous.ts) throw new CheckpointError(`the cut ${cut} does not pass the checkpoint at ${previous.ts}`);
+    const fingerprint = Buffer.from(previous?.fingerprint ?? EMPTY_FINGERPRINT, 'hex');
+    const versionVector: VersionVector = { ...previous?.versionVector };
+    let ops = previous?.ops ?? 0;
+    for (const { op, bytes } of this.scan()) {
+      if (op.ts > cut) break;
+      assert(op.seq === (versionVector[op.origin] ?? 0) + 1, `op ${op.origin}:${op.seq} at or before the cut follows a gap`);
+      versionVector[op.origin] = op.seq;
+      xorInto(fingerprint, opDigest(bytes));
+      ops++;
+    }
+    this.sql.prepare('DELETE FROM ops WHERE ts <= ?').run(cut);
+    for (const [origin, seq] of Object.entries(versionVector)) {
+      const next = this.tsOf(origin, seq + 1);
+      assert(next === undefined || next > cut, `op ${origin}:${seq + 1} sorts before the cut but was not replaced`);
+    }
+    const checkpoint: Checkpoint = {
+      ts: cut, versionVector, fingerprint: fingerprint.toString('hex'), ops, pages: pages.length, digest: pagesDigest(pages), layout,
+    };
+    this.sql.exec('DELETE FROM checkpoint_pages');
+    const insert = this.sql.prepare('INSERT INTO checkpoint_pages (n, bytes) VALUES (?, ?)');
+    pages.forEach((page, n) => insert.run(n, page));
+    this.setMeta('checkpoint', JSON.stringify(checkpoint));
+    this.checkpoint = checkpoint;
+    return checkpoint;
+  }
+
+  /**
+   * Replaces the whole log with a checkpoint from a peer, whose pages were staged (stage()); the
+   * caller holds the transaction and appends whatever it keeps afterwards.
+   */
+  install(checkpoint: Checkpoint): void {
+    const { count } = this.sql.prepare<{ count: number }>('SELECT count(*) AS count FROM incoming_pages WHERE n < ?').get(checkpoint.pages)!;
+    const digest = count === checkpoint.pages ? pagesDigest(this.stagedPages()) : '';
+    if (digest !== checkpoint.digest) {
+      throw new CheckpointError(`staged snapshot pages (${count} of ${checkpoint.pages}) do not match the checkpoint's digest ${checkpoint.digest}`);
+    }
+    this.flush();
+    this.sql.exec('DELETE FROM ops; DELETE FROM checkpoint_pages; INSERT INTO checkpoint_pages (n, bytes) SELECT n, bytes FROM incoming_pages; DELETE FROM incoming_pages');
+    for (const origin of Object.keys(checkpoint.versionVector)) this.originNum(origin);
+    this.setMeta('fingerprint', Buffer.from(checkpoint.fingerprint, 'hex'));
+    this.setMeta('checkpoint', JSON.stringify(checkpoint));
+    this.reload();
+  }
+
+  /** Page `n` of the checkpoint. */
+  checkpointPage(n: number): Uint8Array | undefined {
+    return this.stmt.page.get(n)?.bytes;
+  }
+
+  /** The checkpoint's pages in order (none without a checkpoint). */
+  *checkpointPages(): Generator<Uint8Array> {
+    for (let n = 0; n < (this.checkpoint?.pages ?? 0); n++) yield this.checkpointPage(n)!;
+  }
+
+  /** Keeps page `n` of a snapshot being fetched; install() takes them. */
+  stage(n: number, bytes: Uint8Array): void {
+    this.stmt.stage.run(n, bytes);
+  }
+
+  /** The staged snapshot pages in order, up to the first one missing. */
+  *stagedPages(): Generator<Uint8Array> {
+    for (let n = 0; ; n++) {
+      const row = this.stmt.staged.get(n);
+      if (!row) return;
+      yield row.bytes;
+    }
+  }
+
+  /** Drops staged snapshot pages (a fetch that will start over). */
+  unstage(): void {
+    this.sql.exec('DELETE FROM incoming_pages');
   }
 }

@@ -15,13 +15,10 @@ export interface SqlStatement<Row = SqlRow> {
 
 /**
  * Runs `ddl` unless `table` exists already: opening an existing store then takes no write lock,
- * so readers (ledgerfs log, verify) never wait on a writer's open transaction. Returns whether
- * it ran.
+ * so readers (ledgerfs log, verify) never wait on a writer's open transaction.
  */
-export function ensureSchema(sql: SqlAdapter, table: string, ddl: string): boolean {
-  if (sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) return false;
-  sql.exec(ddl);
-  return true;
+export function ensureSchema(sql: SqlAdapter, table: string, ddl: string): void {
+  if (!sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) sql.exec(ddl);
 }
 
 export interface SqlAdapter {

@@ -12,6 +12,8 @@ export interface HeadRow {
   ts: Ts;
   size: number;
   manifest: Uint8Array;
+  /** the op's deletes, msgpack refs (see removals.ts), null when it names none */
+  deletes: Uint8Array | null;
 }
 
 export class ContentHeads {
@@ -22,7 +24,7 @@ export class ContentHeads {
 
   constructor(sql: SqlAdapter) {
     this.stmt = {
-      insert: sql.prepare('INSERT INTO heads (node, op, ts, size, manifest) VALUES (?, ?, ?, ?, ?)'),
+      insert: sql.prepare('INSERT INTO heads (node, op, ts, size, manifest, deletes) VALUES (?, ?, ?, ?, ?, ?)'),
       remove: sql.prepare('DELETE FROM heads WHERE node = ? AND op = ?'),
       count: sql.prepare('SELECT count(*) AS n FROM heads WHERE node = ?'),
       supersede: sql.prepare('INSERT OR IGNORE INTO superseded (op) VALUES (?)'),
@@ -37,7 +39,7 @@ export class ContentHeads {
     for (const base of bases) {
       if (this.stmt.remove.run(head.node, base) === 0 && !arrived(base)) this.stmt.supersede.run(base);
     }
-    if (this.stmt.arrive.run(head.op) === 0) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest);
+    if (this.stmt.arrive.run(head.op) === 0) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
     if (this.stmt.count.get(head.node)!.n > 1) this.stmt.mark.run(head.node);
     else this.stmt.unmark.run(head.node);
   }

@@ -1,6 +1,6 @@
 // Time travel: the tree as it was at a past op or time, built by replaying the log prefix into a
 // scratch in-memory projection and read through the same FileSystem code as the live tree.
-import { formatTs, HLC_COUNTER_MAX, isRef, openSqlite, parseRef, type Ts } from '../log/index.ts';
+import { CheckpointError, formatTs, HLC_COUNTER_MAX, isRef, openSqlite, parseRef, type Ts } from '../log/index.ts';
 import { FileSystem } from './filesystem.ts';
 import { Projector } from './projector.ts';
 import type { Store } from './store.ts';
@@ -23,7 +23,9 @@ export function resolveAt(store: Store, at: string): Ts {
   if (isRef(at) && at.includes(':')) {
     const { origin, seq } = parseRef(at);
     if (!store.log.has(origin, seq)) throw new Error(`op ${at} is not in this log`);
-    return store.log.get(store.log.localId(at))!.op.ts;
+    const ts = store.log.tsOf(origin, seq);
+    if (ts === undefined) throw new CheckpointError(`op ${at} is in the checkpoint at ${store.log.checkpoint!.ts}: its history was compacted`);
+    return ts;
   }
   const ms = /^\d+$/.test(at) ? Number(at) : Date.parse(at);
   if (!Number.isFinite(ms)) throw new Error(`--at wants an op (ORIGIN:seq), epoch milliseconds or a date, got ${JSON.stringify(at)}`);

@@ -7,3 +7,4 @@ export { Projector } from './projector.ts';
 export { openHistory, resolveAt, type HistoryView } from './history.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
+export { checkpointChunks, stateDigest } from './checkpoint-state.ts';

@@ -4,14 +4,29 @@
 // on the node's content heads (modify beats delete, see removals.ts): a setContent that changes
 // a removal's verdict redoes the tree from that removal. The result always equals a replay of
 // the whole log in timestamp order, which rebuild() does literally.
-import { assert, isTreeOp, type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts, TRASH_ID } from '../log/index.ts';
+import {
+  assert, CheckpointError, formatRef, isTreeOp, SnapshotRequiredError, TRASH_ID,
+  type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts,
+} from '../log/index.ts';
+import { loadState } from './checkpoint-state.ts';
 import { ContentHeads } from './heads.ts';
 import { Reader } from './reader.ts';
 import { Registers } from './registers.ts';
-import { removalOf, Removals, type Removal } from './removals.ts';
+import { packRefs, removalOf, Removals, type Removal } from './removals.ts';
 import { ProjectionRows } from './rows.ts';
 import { clearProjections, createProjectionSchema } from './schema.ts';
 import { decodeUndo, encodeUndo, Tree, type EntryRow, type Undo } from './tree.ts';
+
+export interface ProjectorOptions {
+  /**
+   * Where removal verdicts read content heads: the projector's own tables by default. A checkpoint
+   * is built with the live store's, whose heads come from the whole op set (see compaction.ts).
+   */
+  verdictHeads?: SqlAdapter;
+}
+
+/** A directory in the trash and where it was removed from: [entry, parent, name, ts]. */
+export type RemovedFrom = [entry: number, parent: number, name: Uint8Array, ts: Ts];
 
 export class Projector {
   readonly sql: SqlAdapter;
@@ -25,7 +40,7 @@ export class Projector {
   readonly stale: boolean;
 
   /** `sql` holds the projection tables; `log` supplies ids and ops (they may differ for verify). */
-  constructor(sql: SqlAdapter, log: LogStore) {
+  constructor(sql: SqlAdapter, log: LogStore, options: ProjectorOptions = {}) {
     this.sql = sql;
     this.log = log;
     this.stale = createProjectionSchema(sql);
@@ -33,7 +48,7 @@ export class Projector {
     this.tree = new Tree(this.rows);
     this.registers = new Registers(this.rows);
     this.heads = new ContentHeads(sql);
-    this.removals = new Removals(sql, log);
+    this.removals = new Removals(sql, log, options.verdictHeads);
   }
 
   /** Writes cached rows; called before commit and before any SQL read of the projections. */
@@ -51,21 +66,31 @@ export class Projector {
     this.rows.reset();
   }
 
-  /** Applies ops new to this projection, sorted by ts; any of them may sort before applied ones. */
+  /**
+   * Applies ops new to this projection, sorted by ts; any of them may sort before applied ones,
+   * but not at or before the checkpoint, and none may change a removal the checkpoint settled
+   * (SnapshotRequiredError: the op's maker must load the checkpoint and rebase it).
+   */
   ingest(ops: readonly StoredOp[]): void {
     if (ops.length === 0) return;
     for (let i = 1; i < ops.length; i++) assert(ops[i - 1]!.op.ts < ops[i]!.op.ts, 'ingest needs ops sorted by ts');
+    const checkpoint = this.log.checkpoint;
+    const first = ops[0]!.op;
+    if (checkpoint && first.ts <= checkpoint.ts) throw new SnapshotRequiredError(checkpoint, `op ${formatRef(first.origin, first.seq)} sorts inside the checkpoint but is not in it`);
     for (const { op, id } of ops) this.applyRegisters(op, id);
-    let from = ops[0]!.op.ts;
+    let from = first.ts;
     for (const { op } of ops) {
-      const changed = this.changedRemoval(op);
-      if (changed !== undefined && changed < from) from = changed;
+      const [changed] = this.changedRemovals(op);
+      if (changed === undefined) continue;
+      if (checkpoint && changed <= checkpoint.ts) throw new SnapshotRequiredError(checkpoint, `op ${formatRef(op.origin, op.seq)} would change a removal the checkpoint settled`);
+      if (changed < from) from = changed;
     }
     this.redoFrom(from, ops.filter(({ op }) => isTreeOp(op)));
   }
 
   /** Undoes the applied tree ops at or after `from`, then applies them and `fresh` in ts order. */
   private redoFrom(from: Ts, fresh: readonly StoredOp[]): void {
+    assert(from > this.floor, `redo from ${from} reaches into the checkpoint`);
     const undone = from <= this.rows.lastTreeTs ? this.rows.takeTreeOpsFrom(from) : [];
     for (const row of undone) {
       this.tree.undo(decodeUndo(row.undo));
@@ -76,17 +101,40 @@ export class Projector {
     for (const { op, id } of redo) this.applyTree(op, id);
   }
 
-  /** After a setContent, the ts of the earliest applied removal of its node whose verdict changed. */
-  private changedRemoval(op: Op): Ts | undefined {
-    return op.kind === 'setContent' ? this.removals.changed(this.log.localId(op.node)) : undefined;
+  /** After a setContent, the timestamps of the applied removals of its node whose verdict changed. */
+  private changedRemovals(op: Op): Ts[] {
+    return op.kind === 'setContent' ? this.removals.changed(this.log.localId(op.node)) : [];
   }
 
-  /** Drops the projections and replays the log in timestamp order, up to `until` if given. */
+  /**
+   * Whether the checkpoint refuses an op not applied yet: it sorts at or before the cut, or it
+   * would change a removal the checkpoint settled. Its maker must issue it again (see
+   * Store.installSnapshot).
+   */
+  refuses(op: Op): boolean {
+    const floor = this.floor;
+    if (op.ts <= floor) return true;
+    if (op.kind !== 'setContent' || floor === '') return false;
+    return this.removals.changesSettled(this.log.localId(op.node), { ref: formatRef(op.origin, op.seq), deletes: op.deletes }, op.base, floor);
+  }
+
+  /** The checkpoint's cut ('' without one): the state at or before it never changes. */
+  private get floor(): Ts {
+    return this.log.checkpoint?.ts ?? '';
+  }
+
+  /**
+   * Drops the projections and rebuilds them: the checkpoint's state if there is one, then the
+   * log replayed in timestamp order, up to `until` if given.
+   */
   rebuild(options: { until?: Ts; onProgress?: (done: number) => void } = {}): number {
     const { until, onProgress } = options;
+    const checkpoint = this.log.checkpoint;
+    if (checkpoint && until !== undefined && until < checkpoint.ts) throw new CheckpointError(`${until} is before the checkpoint at ${checkpoint.ts}: that history was compacted`);
     return this.sql.transaction(() => {
       clearProjections(this.sql);
-      this.rows.reset(true);
+      if (checkpoint) loadState(this.sql, this.log, this.log.checkpointPages());
+      this.rows.reset(!checkpoint);
       let done = 0;
       for (const stored of this.log.scan()) {
         if (until !== undefined && stored.op.ts > until) break;
@@ -99,12 +147,38 @@ export class Projector {
     });
   }
 
-  /** Applies one op that sorts after every op applied so far (replay in timestamp order). */
+  /**
+   * Applies one op that sorts after every op applied so far (replay in timestamp order). Removals
+   * the checkpoint settled keep the verdict it recorded (it was taken from the whole op set).
+   */
   apply({ op, id }: StoredOp): void {
     this.applyRegisters(op, id);
-    const changed = this.changedRemoval(op);
+    const [changed] = this.changedRemovals(op).filter((ts) => ts > this.floor);
     if (changed !== undefined) this.redoFrom(changed, []);
     if (isTreeOp(op)) this.applyTree(op, id);
+  }
+
+  /** Where each directory now in the trash was removed from (a checkpoint keeps it). */
+  removedDirectories(): RemovedFrom[] {
+    this.flush();
+    const trashed = this.sql.prepare<EntryRow>("SELECT * FROM entries WHERE parent = ? AND type = 'dir' ORDER BY id").all(TRASH_ID);
+    return trashed.map((entry) => {
+      const from = this.tree.removedFrom(entry);
+      return [entry.id, from.parent, from.name, from.ts];
+    });
+  }
+
+  /**
+   * After the log's prefix up to `cut` became a checkpoint: drops the undo records of tree ops it
+   * replaced (nothing can undo them now) and keeps where removed directories came from instead.
+   */
+  settle(cut: Ts, removed: readonly RemovedFrom[]): void {
+    this.flush();
+    this.sql.prepare('DELETE FROM tree_ops WHERE ts <= ?').run(cut);
+    this.sql.exec('DELETE FROM removed_from');
+    const insert = this.sql.prepare('INSERT INTO removed_from (entry, parent, name, ts) VALUES (?, ?, ?, ?)');
+    for (const row of removed) insert.run(...row);
+    this.rows.reset();
   }
 
   private applyRegisters(op: Op, id: number): void {
@@ -133,7 +207,7 @@ export class Projector {
       case 'setContent': {
         const node = local(op.node);
         r.setContent(node, id, op.size, op.manifest, op.ts);
-        this.heads.apply({ node, op: id, ts: op.ts, size: op.size, manifest: op.manifest }, op.base.map(local), (base) => this.log.hasId(base));
+        this.heads.apply({ node, op: id, ts: op.ts, size: op.size, manifest: op.manifest, deletes: packRefs(op.deletes) }, op.base.map(local), (base) => this.log.hasId(base));
         return;
       }
       case 'setAttr':
@@ -174,20 +248,16 @@ export class Projector {
   /**
    * A removal moves a live entry to the trash, unless the entry is a directory that is not empty,
    * or it is the node's last name and the node has a content edit the removal did not see
-   * (modify beats delete). Records the verdict either way.
+   * (modify beats delete). A removal of a last name records its verdict.
    */
   private remove(undo: Undo, entry: EntryRow | undefined, removal: Removal): void {
-    const t = this.tree;
-    const unseen = this.removals.unseen(removal);
-    let took = false;
-    if (entry && entry.parent !== TRASH_ID && (entry.type !== 'dir' || t.isEmpty(entry.node))) {
-      const last = this.rows.node(entry.node)!.links === 1;
-      if (!last || !unseen) {
-        t.place(undo, entry, TRASH_ID, entry.name, removal.ts);
-        took = last;
-      }
+    if (!entry || entry.parent === TRASH_ID || (entry.type === 'dir' && !this.tree.isEmpty(entry.node))) return;
+    if (this.rows.node(entry.node)!.links === 1) {
+      const kept = this.removals.keeps(removal);
+      this.removals.record(removal, kept);
+      if (kept) return;
     }
-    this.removals.record(removal, unseen, took);
+    this.tree.place(undo, entry, TRASH_ID, entry.name, removal.ts);
   }
 
   /**

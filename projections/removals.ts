@@ -1,12 +1,14 @@
 // Modify beats delete. A removal (unlink, rmdir, or the entry a rename replaces) names the content
 // heads of the node it saw (`seen`); a setContent written to a file whose last name was already
-// removed names those removals (`deletes`). A removal is *unseen-modified* when the node has a
-// content head that is neither in its `seen` nor names it: an edit concurrent with the removal.
-// Such a removal does not take the node's last name (the tree keeps the file where it was).
-// Heads are a function of the op set, so this verdict is too; it can change when a setContent
-// arrives, and then the tree is redone from the removal (see Projector). This table remembers
-// each applied removal's verdict so that the change can be found.
-import { assert, type LogStore, type Op, type Ref, type SqlAdapter, type SqlStatement, type Ts } from '../log/index.ts';
+// removed names those removals (`deletes`). A removal of a node's last name is *kept* when the
+// node has a content head that is neither in its `seen` nor names it: an edit concurrent with the
+// removal. Then the name stays (the tree keeps the file where it was). Heads are a function of the
+// op set, so this verdict is too; it can change when a setContent arrives, and then the tree is
+// redone from the removal (see Projector). The removals table remembers each applied removal of a
+// last name with its verdict and what it saw, so that the change can be found; a removal of
+// another name, or of nothing, has no verdict to remember.
+import { Packr } from 'msgpackr';
+import type { LogStore, Op, Ref, SqlAdapter, SqlStatement, Ts } from '../log/index.ts';
 
 export interface Removal {
   /** the removal op's local id */
@@ -28,40 +30,72 @@ export function removalOf(op: Op, id: number, local: (ref: Ref) => number): Remo
   return undefined;
 }
 
+const packr = new Packr({ useRecords: false });
+
+/** A list of refs as stored in the projections: msgpack, or null when empty. */
+export function packRefs(refs: readonly Ref[]): Uint8Array | null {
+  return refs.length === 0 ? null : packr.pack(refs);
+}
+
+export function unpackRefs(bytes: Uint8Array | null): Ref[] {
+  return bytes === null ? [] : packr.unpack(bytes) as Ref[];
+}
+
+/** A content head as a verdict sees it: the setContent's ref and the removals it names. */
+export interface Head {
+  ref: Ref;
+  deletes: readonly Ref[];
+}
+
 export class Removals {
-  private readonly log: LogStore;
+  private readonly ids: Pick<LogStore, 'globalRef'>;
   private readonly stmt: {
-    heads: SqlStatement<{ op: number }>; record: SqlStatement; forget: SqlStatement;
-    ofNode: SqlStatement<{ op: number; ts: Ts; unseen: number }>; took: SqlStatement<{ op: number }>;
+    heads: SqlStatement<{ op: number; deletes: Uint8Array | null }>; record: SqlStatement; forget: SqlStatement;
+    ofNode: SqlStatement<{ op: number; ts: Ts; seen: Uint8Array | null; kept: number }>; took: SqlStatement<{ op: number }>;
   };
 
-  constructor(sql: SqlAdapter, log: LogStore) {
-    this.log = log;
+  /**
+   * `sql` holds the removals table; verdicts read the content heads in `headsSql` (the same
+   * database, but for a checkpoint being built: there the verdicts come from the whole op set).
+   */
+  constructor(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>, headsSql: SqlAdapter = sql) {
+    this.ids = ids;
     this.stmt = {
-      heads: sql.prepare('SELECT op FROM heads WHERE node = ?'),
-      record: sql.prepare('INSERT INTO removals (op, node, ts, unseen, took) VALUES (?, ?, ?, ?, ?)'),
+      heads: headsSql.prepare('SELECT op, deletes FROM heads WHERE node = ?'),
+      record: sql.prepare('INSERT INTO removals (op, node, ts, seen, kept) VALUES (?, ?, ?, ?, ?)'),
       forget: sql.prepare('DELETE FROM removals WHERE op = ?'),
-      ofNode: sql.prepare('SELECT op, ts, unseen FROM removals WHERE node = ?'),
-      took: sql.prepare('SELECT op FROM removals WHERE node = ? AND took = 1 ORDER BY ts DESC LIMIT ?'),
+      ofNode: sql.prepare('SELECT op, ts, seen, kept FROM removals WHERE node = ?'),
+      took: sql.prepare('SELECT op FROM removals WHERE node = ? AND kept = 0 ORDER BY ts DESC LIMIT ?'),
     };
   }
 
   /** Whether the node has a content head the removal did not see, written without seeing it. */
-  unseen(removal: Removal): boolean {
-    const heads = this.stmt.heads.all(removal.node);
-    if (heads.length === 0) return false;
-    const seen = new Set(removal.seen.map((ref) => this.log.knownId(ref)));
-    const ref = this.log.globalRef(removal.op);
-    return heads.some(({ op }) => {
-      if (seen.has(op)) return false;
-      const head = this.log.get(op)!.op;
-      return head.kind === 'setContent' && !head.deletes.includes(ref);
-    });
+  keeps(removal: Removal, heads: readonly Head[] = this.heads(removal.node)): boolean {
+    const seen = new Set(removal.seen);
+    const ref = this.ids.globalRef(removal.op);
+    return heads.some((head) => !seen.has(head.ref) && !head.deletes.includes(ref));
   }
 
-  /** Remembers an applied removal's verdict and whether it took the node's last name. */
-  record(removal: Removal, unseen: boolean, took: boolean): void {
-    this.stmt.record.run(removal.op, removal.node, removal.ts, unseen ? 1 : 0, took ? 1 : 0);
+  private heads(node: number): Head[] {
+    return this.stmt.heads.all(node).map((head) => ({ ref: this.ids.globalRef(head.op), deletes: unpackRefs(head.deletes) }));
+  }
+
+  /**
+   * Whether a new content head of `node` (`head`, replacing the heads named in `base`) would change
+   * the verdict of a removal at or before `floor`.
+   */
+  changesSettled(node: number, head: Head, base: readonly Ref[], floor: Ts): boolean {
+    const heads = [...this.heads(node).filter((h) => !base.includes(h.ref)), head];
+    return this.stmt.ofNode.all(node).some((row) => row.ts <= floor && this.keeps(this.removal(row, node), heads) !== (row.kept === 1));
+  }
+
+  private removal(row: { op: number; ts: Ts; seen: Uint8Array | null }, node: number): Removal {
+    return { op: row.op, ts: row.ts, node, seen: unpackRefs(row.seen) };
+  }
+
+  /** Remembers the verdict of an applied removal of a node's last name: kept, or taken. */
+  record(removal: Removal, kept: boolean): void {
+    this.stmt.record.run(removal.op, removal.node, removal.ts, packRefs(removal.seen), kept ? 1 : 0);
   }
 
   /** Drops the verdict of a tree op being undone (a no-op for ops that are not removals). */
@@ -70,18 +104,14 @@ export class Removals {
   }
 
   /**
-   * The timestamp of the earliest applied removal of `node` whose verdict the node's current heads
-   * change, or undefined: the tree must be redone from there.
+   * The timestamps of the applied removals of `node` whose verdict the node's current heads
+   * change, oldest first: the tree must be redone from the first.
    */
-  changed(node: number): Ts | undefined {
-    let earliest: Ts | undefined;
-    for (const row of this.stmt.ofNode.all(node)) {
-      if (earliest !== undefined && row.ts >= earliest) continue;
-      const removal = removalOf(this.log.get(row.op)!.op, row.op, (ref) => this.log.localId(ref));
-      assert(removal && removal.node === node, `removal ${row.op} of node ${node} is not a removal of it`);
-      if (this.unseen(removal) !== (row.unseen === 1)) earliest = row.ts;
-    }
-    return earliest;
+  changed(node: number): Ts[] {
+    const rows = this.stmt.ofNode.all(node);
+    if (rows.length === 0) return [];
+    const heads = this.heads(node);
+    return rows.filter((row) => this.keeps(this.removal(row, node), heads) !== (row.kept === 1)).map((row) => row.ts).sort();
   }
 
   /** The removals that took the node's last name, newest first, at most `limit`. */

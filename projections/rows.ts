@@ -39,6 +39,7 @@ export class ProjectionRows {
     node: SqlStatement<NodeRow>; entry: SqlStatement<EntryRow>; deleteEntry: SqlStatement;
     lastTreeTs: SqlStatement<{ ts: Ts | null }>; later: SqlStatement<{ ts: Ts; op: number; undo: Uint8Array }>; dropLater: SqlStatement;
     treeOp: SqlStatement<{ undo: Uint8Array }>; child: SqlStatement<{ one: number }>;
+    removedFrom: SqlStatement<{ parent: number; name: Uint8Array; ts: Ts }>;
   };
   private readonly bulk: { nodes: BulkWriter; entries: BulkWriter; treeOps: BulkWriter; content: BulkWriter; xattrs: BulkWriter };
 
@@ -52,6 +53,7 @@ export class ProjectionRows {
       dropLater: sql.prepare('DELETE FROM tree_ops WHERE ts >= ?'),
       treeOp: sql.prepare('SELECT undo FROM tree_ops WHERE ts = ?'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
+      removedFrom: sql.prepare('SELECT parent, name, ts FROM removed_from WHERE entry = ?'),
     };
     this.bulk = {
       nodes: new BulkWriter(sql, `INSERT OR REPLACE INTO nodes (${NODE_COLUMNS.join(', ')})`, NODE_COLUMNS.length),
@@ -141,6 +143,11 @@ export class ProjectionRows {
   treeOpUndo(ts: Ts): Uint8Array | undefined {
     this.flush();
     return this.stmt.treeOp.get(ts)?.undo;
+  }
+
+  /** Where a directory in the trash was removed from, when a checkpoint holds the removal. */
+  removedFrom(entry: number): { parent: number; name: Uint8Array; ts: Ts } | undefined {
+    return this.stmt.removedFrom.get(entry);
   }
 
   /** Whether a directory has entries. */

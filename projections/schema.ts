@@ -1,12 +1,15 @@
 // Projection tables: derived state, dropped and rebuilt from the log at will. Local ids are
 // packed (origin number, seq) of the op that created the node or entry; see log/ids.ts.
-import { ensureSchema, ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
+import { ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
 
 /** Each projection table with its key order (for canonical hashing). */
 export const PROJECTION_TABLES = {
   nodes: 'id', entries: 'id', content: 'node', heads: 'node, op', superseded: 'op', conflicted: 'node', xattrs: 'node, name', tree_ops: 'ts',
-  removals: 'op',
+  removals: 'op', removed_from: 'entry',
 } as const;
+
+/** The layout of the tables below; a checkpoint's pages are written in one. */
+export const PROJECTION_LAYOUT = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS nodes (
@@ -39,6 +42,7 @@ CREATE TABLE IF NOT EXISTS content (
 -- is the content above; every other head is a concurrent edit, shown as a conflict copy.
 CREATE TABLE IF NOT EXISTS heads (
   node INTEGER NOT NULL, op INTEGER NOT NULL, ts TEXT NOT NULL, size INTEGER NOT NULL, manifest BLOB NOT NULL,
+  deletes BLOB,          -- the op's deletes (msgpack refs), NULL when empty
   PRIMARY KEY (node, op)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS heads_by_op ON heads (op);
@@ -50,14 +54,17 @@ CREATE TABLE IF NOT EXISTS xattrs (
   node INTEGER NOT NULL, name BLOB NOT NULL, value BLOB, ts TEXT NOT NULL, PRIMARY KEY (node, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tree_ops (ts TEXT PRIMARY KEY, op INTEGER NOT NULL, undo BLOB NOT NULL) WITHOUT ROWID;
--- Applied removals (unlink, rmdir, the entry a rename replaced) with the node they take a name of:
--- unseen = 1 when a content head the removal did not see (written without seeing it) keeps the
--- node's last name; took = 1 when the removal did take the node's last name. A row lives as long
--- as its tree op is applied (undo drops it).
+-- Applied removals (unlink, rmdir, the entry a rename replaced) of a node's last name, with the
+-- heads they saw (msgpack refs, NULL for none): kept = 1 when a content head the removal did not
+-- see, written without seeing it, kept the name (modify beats delete), 0 when the removal took it.
+-- A row lives as long as its tree op is applied (undo drops it).
 CREATE TABLE IF NOT EXISTS removals (
-  op INTEGER PRIMARY KEY, node INTEGER NOT NULL, ts TEXT NOT NULL, unseen INTEGER NOT NULL, took INTEGER NOT NULL
+  op INTEGER PRIMARY KEY, node INTEGER NOT NULL, ts TEXT NOT NULL, seen BLOB, kept INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS removals_by_node ON removals (node);
+-- Where directories in the trash were removed from, when the op that removed them is in a
+-- checkpoint (its undo record is gone): a directory comes back there when something is put in it.
+CREATE TABLE IF NOT EXISTS removed_from (entry INTEGER PRIMARY KEY, parent INTEGER NOT NULL, name BLOB NOT NULL, ts TEXT NOT NULL);
 `;
 
 /** The root and the trash exist before any op: timestamps '' sort before every real one. */
@@ -69,12 +76,16 @@ VALUES (${ROOT_ID}, 'dir', x'', 0, '', ${0o755}, '', 0, '', 0, '', 0, 0, '', 0, 
 `;
 
 /**
- * Creates the projection tables that are missing. Returns true when the database held projections
- * of an older layout (it lacked the newest table): they must be rebuilt from the log.
+ * Creates the projection tables unless they exist in this layout. Tables of an older layout (one
+ * without the newest table) are dropped first; returns true then: they must be rebuilt from the log.
  */
 export function createProjectionSchema(sql: SqlAdapter): boolean {
-  const older = sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'tree_ops'").get() !== undefined;
-  return ensureSchema(sql, 'removals', `${SCHEMA}${ROOTS}`) && older;
+  const has = (table: string) => sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  if (has('removed_from')) return false;
+  const older = has('tree_ops');
+  if (older) for (const table of Object.keys(PROJECTION_TABLES)) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+  sql.exec(`${SCHEMA}${ROOTS}`);
+  return older;
 }
 
 export function clearProjections(sql: SqlAdapter): void {

@@ -4,12 +4,15 @@
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
-  checkOp, ChunkStore, encodeOp, hex, Hlc, LogStore, newOrigin, openSqlite, systemClock, unpackManifest,
-  type Actor, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts,
+  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, openSqlite, REFS_COUNT_MAX,
+  systemClock, unpackManifest,
+  type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
+import { checkpointChunks } from './checkpoint-state.ts';
+import { checkpointAt } from './compaction.ts';
 import { Projector } from './projector.ts';
 import type { Reader } from './reader.ts';
-import { PROJECTION_TABLES } from './schema.ts';
+import { PROJECTION_LAYOUT, PROJECTION_TABLES } from './schema.ts';
 
 /** Concurrent edits of one file: the winner keeps the path, each loser shows as a conflict copy. */
 export interface ConflictEvent {
@@ -42,10 +45,11 @@ export class Store {
   readonly chunks: ChunkStore;
   readonly projector: Projector;
   readonly reader: Reader;
-  readonly hlc: Hlc;
-  readonly origin: string;
   /** 0: every transaction commits at once; else commits are grouped (see transaction()) */
   readonly commitDelayMs: number;
+  private identity: { origin: string; hlc: Hlc };
+  private readonly mintOrigin: () => string;
+  private readonly clock: Clock;
   private depth = 0;
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private readonly commitListeners = new Set<() => void>();
@@ -64,18 +68,19 @@ export class Store {
     if (version !== undefined && version !== SCHEMA_VERSION) {
       throw new Error(`store schema version ${String(version)} is not supported (this ledgerfs reads ${SCHEMA_VERSION})`);
     }
+    this.mintOrigin = options.mintOrigin ?? newOrigin;
+    this.clock = options.clock ?? systemClock;
     let origin = this.log.getMeta('origin');
     if (typeof origin !== 'string') {
-      origin = (options.mintOrigin ?? newOrigin)();
+      origin = this.mintOrigin();
       this.sql.transaction(() => {
         this.log.setMeta('origin', origin as string);
         this.log.setMeta('schema', SCHEMA_VERSION);
       });
     }
-    this.origin = origin as string;
     const persisted = this.log.getMeta('hlc');
     const highWater = [persisted, this.log.maxTs()].filter((ts): ts is Ts => typeof ts === 'string').sort().pop();
-    this.hlc = new Hlc(this.origin, options.clock ?? systemClock, highWater);
+    this.identity = { origin: origin as string, hlc: new Hlc(origin as string, this.clock, highWater) };
     // Projections are derived: ones an older ledgerfs built are rebuilt from the log.
     if (this.projector.stale) this.rebuild();
   }
@@ -86,6 +91,15 @@ export class Store {
 
   get file(): string | null {
     return this.sql.file;
+  }
+
+  /** This replica's identity: a new one once a snapshot made it rebase ops (see installSnapshot). */
+  get origin(): string {
+    return this.identity.origin;
+  }
+
+  get hlc(): Hlc {
+    return this.identity.hlc;
   }
 
   /**
@@ -239,9 +253,93 @@ export class Store {
     }
   }
 
-  /** Hex sha256 of every chunk some op in the log references (the live set for gc). */
+  /**
+   * Replaces the log up to `cut` with a checkpoint (spec/semantics.md, "Compaction"), in one
+   * transaction. The cut should be stable (stableCut): a peer that lacks ops it covers, or holds
+   * ops at or before it that this replica lacks, has to load the checkpoint and rebase.
+   */
+  compact(cut: Ts): Checkpoint {
+    // Clock parts only: the next local op sorts after the cut when the clock has reached it.
+    if (cut.slice(0, 17) > this.hlc.highWater.slice(0, 17)) throw new CheckpointError(`the cut ${cut} is after every timestamp this replica has seen`);
+    return this.transaction(() => {
+      const { pages, removed } = checkpointAt(this.log, this.sql, cut);
+      const checkpoint = this.log.compact(cut, pages, PROJECTION_LAYOUT);
+      this.projector.settle(cut, removed);
+      return checkpoint;
+    });
+  }
+
+  /**
+   * Replaces this replica's log with a peer's checkpoint, whose pages are staged in the log and
+   * whose chunks are stored, in one transaction. Of the ops here it does not cover, this replica's
+   * own are kept, in order, up to the first one the peer (holding `peer`) lacks that the checkpoint
+   * refuses (it sorts inside the checkpoint, or would change a removal the checkpoint settled). That
+   * one and every later own op are rebased: issued again, in order, as new ops of a new origin,
+   * after the checkpoint, refs among them following them. The old versions can never be taken
+   * where the checkpoint is. Ops of other origins are dropped: the peer, or their maker, has them.
+   * Returns how many ops were rebased.
+   */
+  installSnapshot(checkpoint: Checkpoint, peer: VersionVector): number {
+    if (checkpoint.layout !== PROJECTION_LAYOUT) throw new CheckpointError(`the checkpoint's projection layout ${checkpoint.layout} is not this ledgerfs's (${PROJECTION_LAYOUT})`);
+    // Ops this replica holds only in its own checkpoint cannot be sent again: the peer must have them.
+    const previous = this.log.checkpoint;
+    if (previous && !covers(peer, previous.versionVector)) {
+      throw new CheckpointError(`this replica's checkpoint at ${previous.ts} holds ops the peer lacks: checkpoints made past each other's replicas cannot be merged`);
+    }
+    const identity = this.identity;
+    let rebased: number;
+    try {
+      rebased = this.transaction(() => this.installWith(checkpoint, peer));
+    } catch (error) {
+      this.identity = identity;
+      throw error;
+    }
+    this.announceCommit();
+    return rebased;
+  }
+
+  /** installSnapshot's transaction; a throw leaves the identity to the caller to restore. */
+  private installWith(checkpoint: Checkpoint, peer: VersionVector): number {
+    this.hlc.receive(checkpoint.ts);
+    const held = peer[this.origin] ?? 0;
+    const mine = [...this.log.scan()].filter(({ op }) => op.origin === this.origin && op.seq > (checkpoint.versionVector[this.origin] ?? 0));
+    this.log.install(checkpoint);
+    this.projector.rebuild();
+    let refused = mine.length;
+    for (const [i, stored] of mine.entries()) {
+      if (stored.op.seq > held && this.projector.refuses(stored.op)) {
+        refused = i;
+        break;
+      }
+      this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
+    }
+    const rebase = mine.slice(refused).map(({ op }) => op);
+    if (rebase.length > 0) this.rebase(rebase);
+    return rebase.length;
+  }
+
+  /** Issues own `ops` again as new ops of a new origin; refs among them follow them. */
+  private rebase(ops: readonly Op[]): void {
+    const origin = this.mintOrigin();
+    if (this.log.seqOf(origin) > 0 || origin === this.origin) throw new Error(`minted origin ${origin} is already in use`);
+    this.log.setMeta('origin', origin);
+    this.identity = { origin, hlc: new Hlc(origin, this.clock, this.hlc.highWater) };
+    const renamed = new Map<Ref, Ref>();
+    for (const { origin: was, seq, ts: _ts, actor, ...body } of ops) {
+      let mapped = mapRefs(body as OpBody, (ref) => renamed.get(ref) ?? ref);
+      if (mapped.kind === 'setContent') {
+        // Written again after the checkpoint: it saw the removals that took the file's last name.
+        const took = this.projector.removals.took(this.log.localId(mapped.node), REFS_COUNT_MAX).map((id) => this.log.globalRef(id));
+        mapped = { ...mapped, deletes: [...new Set([...mapped.deletes, ...took])].slice(0, REFS_COUNT_MAX) };
+      }
+      const made = this.commit(mapped, actor);
+      renamed.set(formatRef(was, seq), formatRef(made.origin, made.seq));
+    }
+  }
+
+  /** Hex sha256 of every chunk some op in the log or the checkpoint references (the live set for gc). */
   referencedChunks(): Set<string> {
-    const live = new Set<string>();
+    const live = new Set(checkpointChunks(this.log.checkpointPages()).keys());
     for (const { op } of this.log.scan()) {
       if (op.kind !== 'setContent') continue;
       for (const chunk of unpackManifest(op.manifest)) live.add(hex(chunk.hash));
@@ -255,7 +353,7 @@ export class Store {
 
   close(): void {
     this.sync();
-    if (this.log.getMeta('hlc') !== this.hlc.highWater && this.log.count() > 0) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
+    if (this.log.getMeta('hlc') !== this.hlc.highWater && this.log.maxTs() !== null) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
     this.sql.close();
   }
 }

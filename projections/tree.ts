@@ -84,14 +84,23 @@ export class Tree {
     const chain: Revival[] = [];
     for (let entry = this.entry(dir); entry && entry.parent === TRASH_ID;) {
       assert(chain.length < DEPTH_MAX, `revival from ${dir} exceeded ${DEPTH_MAX} levels: cycle`);
-      const undo = this.rows.treeOpUndo(entry.ts);
-      const id = entry.id;
-      const before = undo && decodeUndo(undo).find((b): b is [number, number, Uint8Array, Ts] => b[0] === id && b.length === 4);
-      assert(before, `entry ${entry.id} is in the trash, but the op at ${entry.ts} did not move it there`);
-      chain.push({ entry, parent: before[1], name: before[2], ts: before[3] });
-      entry = this.entry(before[1]);
+      const from = this.removedFrom(entry);
+      chain.push({ entry, ...from });
+      entry = this.entry(from.parent);
     }
     return chain;
+  }
+
+  /**
+   * Where an entry in the trash was before the op that put it there: that op's undo record, or,
+   * when a checkpoint replaced the op, the place the checkpoint kept.
+   */
+  removedFrom(entry: EntryRow): { parent: number; name: Uint8Array; ts: Ts } {
+    const undo = this.rows.treeOpUndo(entry.ts);
+    const before = undo && decodeUndo(undo).find((b): b is [number, number, Uint8Array, Ts] => b[0] === entry.id && b.length === 4);
+    const from = before ? { parent: before[1], name: before[2], ts: before[3] } : this.rows.removedFrom(entry.id);
+    assert(from, `entry ${entry.id} is in the trash, but neither the op at ${entry.ts} nor the checkpoint says where from`);
+    return from;
   }
 
   /** Puts removed directories back where they were (see revival), name and timestamp included. */

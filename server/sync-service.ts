@@ -1,11 +1,12 @@
 // The sync surface of a replica, the same over WebSocket and HTTP batch (capnweb). A peer
 // learns the replica's cursor (hello), pulls ops after its own version vector in bounded pages,
 // fetches the chunks those ops name (one chunk per call), and pushes its own ops after sending
-// the chunks the replica lacks (want). Every argument is checked; a bad call changes nothing.
+// the chunks the replica lacks (want). A peer behind the replica's checkpoint fetches it page by
+// page (snapshot). Every argument is checked; a bad call changes nothing.
 import { RpcTarget, type RpcStub } from 'capnweb';
 import {
   decodeOp, hex, isOrigin, MissingChunkError, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
-  unpackManifest, HASH_BYTES, CHUNK_BYTES, type ChunkRef, type Op, type VersionVector,
+  unpackManifest, HASH_BYTES, CHUNK_BYTES, type Checkpoint, type ChunkRef, type Op, type VersionVector,
 } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
 
@@ -20,6 +21,12 @@ export interface Page {
   /** canonical op bytes, in timestamp order; each origin's ops contiguous after the cursor */
   ops: Uint8Array[];
   more: boolean;
+}
+
+/** One page of a replica's checkpoint, with the checkpoint it belongs to. */
+export interface SnapshotPage {
+  checkpoint: Checkpoint;
+  page: Uint8Array;
 }
 
 export class SyncInputError extends TypeError {
@@ -131,6 +138,17 @@ export class SyncService extends RpcTarget {
     }
     this.store.ingest(decoded);
     return this.hello();
+  }
+
+  /**
+   * Page `n` of this replica's checkpoint, for a peer that pull() told to load it
+   * (SnapshotRequiredError); the checkpoint's digest tells the peer if it changed between pages.
+   */
+  snapshot(n: unknown): SnapshotPage {
+    const checkpoint = this.store.log.checkpoint;
+    if (!checkpoint) throw new SyncInputError('this replica has no checkpoint');
+    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) >= checkpoint.pages) throw new SyncInputError(`the checkpoint has pages 0..${checkpoint.pages - 1}, not ${String(n)}`);
+    return { checkpoint, page: this.store.log.checkpointPage(n as number)! };
   }
 
   /** Calls `onNews` whenever this replica commits ops, until the caller goes away. */

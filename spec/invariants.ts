@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import { CHUNK_BYTES, formatRef, manifestCount, ROOT_ID, TRASH_ID, unpackManifest, type Op, type Ts } from '../log/index.ts';
 import type { FileSystem, Store } from '../projections/index.ts';
+import { unpackRefs } from '../projections/removals.ts';
 
 interface Row {
   id: number;
@@ -88,11 +89,19 @@ export function checkNoLostWrites(store: Store): void {
     expect(names.length, `setContent ${ref}: its node has no entry`).toBeGreaterThan(0);
     for (const name of names) expect(name.parent, `setContent ${ref}: its node's entry ${name.id} hangs under a removed directory`).toBe(TRASH_ID);
     const last = names.reduce((a, b) => (a.ts > b.ts ? a : b));
-    const removal = byTs.get(last.ts)!;
-    const removalRef = formatRef(removal.origin, removal.seq);
-    const saw = removal.kind === 'unlink' || removal.kind === 'rmdir' || removal.kind === 'move' ? removal.seen.includes(ref) : false;
-    expect(saw || op.deletes.includes(removalRef), `setContent ${ref} was lost to the concurrent ${removal.kind} ${removalRef}`).toBe(true);
+    const removal = removalAt(store, byTs, last.ts);
+    expect(removal.seen.includes(ref) || op.deletes.includes(removal.ref), `setContent ${ref} was lost to the concurrent removal ${removal.ref}`).toBe(true);
   }
+}
+
+/** The removal at `ts`: from the log, or, when a checkpoint replaced it, from its recorded verdict. */
+function removalAt(store: Store, byTs: ReadonlyMap<Ts, Op>, ts: Ts): { ref: string; seen: readonly string[] } {
+  const op = byTs.get(ts);
+  if (op) return { ref: formatRef(op.origin, op.seq), seen: op.kind === 'unlink' || op.kind === 'rmdir' || op.kind === 'move' ? op.seen : [] };
+  expect(ts <= store.log.checkpoint!.ts, `no op at ${ts}`).toBe(true);
+  const row = store.sql.prepare<{ op: number; seen: Uint8Array | null }>('SELECT op, seen FROM removals WHERE ts = ?').get(ts);
+  expect(row, `the removal at ${ts} took a last name but has no verdict`).toBeDefined();
+  return { ref: store.log.globalRef(row!.op), seen: unpackRefs(row!.seen) };
 }
 
 export function checkContent(store: Store): void {

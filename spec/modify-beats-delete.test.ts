@@ -189,7 +189,7 @@ describe('projections of an older layout', () => {
     const fs = FileSystem.live(store);
     fs.writeFile('/f', 'x');
     fs.unlink('/f');
-    store.sql.exec('DROP TABLE removals');
+    store.sql.exec('DROP TABLE removed_from; DROP TABLE removals');
     store.close();
     const reopened = Store.open({ file });
     expect(reopened.sql.prepare('SELECT count(*) AS n FROM removals').get()).toEqual({ n: 1 });

@@ -39,6 +39,8 @@ export function runLog([db]: string[], values: { path?: string | boolean; actor?
   const scratch = openSqlite(':memory:');
   try {
     const projector = new Projector(scratch, store.log);
+    // After compaction the log starts at the checkpoint: so does the replay.
+    if (store.log.checkpoint) projector.rebuild({ until: store.log.checkpoint.ts });
     const reader = projector.reader();
     const local = (ref: string) => store.log.localId(ref);
     const show = (names: Uint8Array[] | null) => (names ? `/${names.map(showName).join('/')}` : null);

@@ -16,11 +16,12 @@ export function runVerify([db]: string[], values: { json?: string | boolean }): 
       }
     }
     const ok = projections.ok && bad.length === 0;
-    const report = { ok, ops: store.log.count(), projections, chunks: { referenced: referenced.size, bad }, fingerprint: store.log.fingerprint() };
+    const checkpoint = store.log.checkpoint && { ts: store.log.checkpoint.ts, ops: store.log.checkpoint.ops };
+    const report = { ok, ops: store.log.count(), checkpoint, projections, chunks: { referenced: referenced.size, bad }, fingerprint: store.log.fingerprint() };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
-      process.stdout.write(`ops ${report.ops}\nprojections ${projections.ok ? 'ok' : `MISMATCH live ${projections.live} rebuilt ${projections.rebuilt}`}\n`);
+      process.stdout.write(`ops ${report.ops}${checkpoint ? ` after a checkpoint of ${checkpoint.ops} at ${checkpoint.ts}` : ''}\nprojections ${projections.ok ? 'ok' : `MISMATCH live ${projections.live} rebuilt ${projections.rebuilt}`}\n`);
       process.stdout.write(`chunks ${referenced.size} referenced, ${bad.length} bad\n${bad.map((line) => `  ${line}\n`).join('')}`);
       process.stdout.write(ok ? 'verify: ok\n' : 'verify: FAILED\n');
     }

@@ -1,0 +1,29 @@
+// Loading a peer's checkpoint: fetch its pages (one message each) into the log's staging area,
+// fetch the chunks they name, then let the store install it and rebase this replica's unsent ops.
+import { checkpointChunks, type Store } from '../projections/index.ts';
+import { fetchChunks } from './chunks.ts';
+import type { SyncPeer } from './sync.ts';
+
+/** A peer that compacts while its checkpoint is being fetched makes the fetch start over, this often. */
+const SNAPSHOT_FETCHES_MAX = 3;
+
+/** Loads the peer's checkpoint into `store`; returns how many of the store's ops were rebased. */
+export async function loadSnapshot(store: Store, peer: SyncPeer): Promise<number> {
+  for (let fetch = 0; fetch < SNAPSHOT_FETCHES_MAX; fetch++) {
+    store.log.unstage();
+    const first = await peer.snapshot(0);
+    const { checkpoint } = first;
+    store.log.stage(0, first.page);
+    let changed = false;
+    for (let n = 1; n < checkpoint.pages && !changed; n++) {
+      const next = await peer.snapshot(n);
+      changed = next.checkpoint.digest !== checkpoint.digest;
+      store.log.stage(n, next.page);
+    }
+    if (changed) continue;
+    await fetchChunks(store, peer, checkpointChunks(store.log.stagedPages()).values());
+    const { versionVector } = await peer.hello();
+    return store.installSnapshot(checkpoint, versionVector);
+  }
+  throw new Error(`the peer's checkpoint changed during each of ${SNAPSHOT_FETCHES_MAX} fetches`);
+}
