@@ -107,9 +107,13 @@ function opFromTrustedArray(array: unknown[]): Op {
   return op as unknown as Op;
 }
 
+/** Ops this codec validated (frozen, so they stay valid): checking one again is free. */
+const validated = new WeakSet<object>();
+
 /** Validates an op that arrived as a structured value (RPC) and returns a clean copy. */
 export function checkOp(value: unknown): Op {
   if (!value || typeof value !== 'object') throw new OpFormatError('op must be an object');
+  if (validated.has(value)) return value as Op;
   const record = value as Record<string, unknown>;
   if (!FIELDS[record.kind as OpKind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(record.kind)}`);
   if (!isTs(record.ts) || record.ts.slice(18) !== record.origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(record.ts)} for origin ${String(record.origin)}`);
@@ -134,6 +138,7 @@ function opFromArray(array: unknown): Op {
   });
   if (format !== formatOf(kind, op)) throw new OpFormatError(`${kind} op in format ${format} is not canonical: its format-2 fields are all empty`);
   if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
+  validated.add(Object.freeze(op));
   return op as unknown as Op;
 }
 
