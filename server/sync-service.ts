@@ -29,32 +29,33 @@ export interface SnapshotPage {
   page: Uint8Array;
 }
 
-export class SyncInputError extends TypeError {
-  override name = 'SyncInputError';
+/** A bad argument to an RPC call (sync or wsd): rejected before anything changes. */
+export class RpcInputError extends TypeError {
+  override name = 'RpcInputError';
   readonly code = 'EINVAL';
 }
 
 export function checkVersionVector(value: unknown): VersionVector {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncInputError('version vector must be an object {origin: seq}');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new RpcInputError('version vector must be an object {origin: seq}');
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 1_000_000) throw new SyncInputError('version vector too large');
+  if (entries.length > 1_000_000) throw new RpcInputError('version vector too large');
   for (const [origin, seq] of entries) {
-    if (!isOrigin(origin) || !Number.isSafeInteger(seq) || (seq as number) < 0) throw new SyncInputError(`bad version vector entry ${origin}: ${String(seq)}`);
+    if (!isOrigin(origin) || !Number.isSafeInteger(seq) || (seq as number) < 0) throw new RpcInputError(`bad version vector entry ${origin}: ${String(seq)}`);
   }
   return value as VersionVector;
 }
 
 function checkBytesArray(value: unknown, what: string, max: number, each: (bytes: Uint8Array) => void = () => {}): Uint8Array[] {
-  if (!Array.isArray(value) || value.length > max) throw new SyncInputError(`${what} must be an array of at most ${max} byte arrays`);
+  if (!Array.isArray(value) || value.length > max) throw new RpcInputError(`${what} must be an array of at most ${max} byte arrays`);
   for (const item of value) {
-    if (!(item instanceof Uint8Array)) throw new SyncInputError(`${what} must hold byte arrays`);
+    if (!(item instanceof Uint8Array)) throw new RpcInputError(`${what} must hold byte arrays`);
     each(item);
   }
   return value as Uint8Array[];
 }
 
 const checkHash = (hash: Uint8Array) => {
-  if (hash.length !== HASH_BYTES) throw new SyncInputError('a chunk hash is 32 bytes');
+  if (hash.length !== HASH_BYTES) throw new RpcInputError('a chunk hash is 32 bytes');
 };
 
 /** The chunks an op names (setContent manifests): hash and size. */
@@ -125,7 +126,7 @@ export class SyncService extends RpcTarget {
   putChunk(hash: unknown, data: unknown): void {
     const [h] = checkBytesArray([hash], 'hash', 1, checkHash);
     const [d] = checkBytesArray([data], 'chunk', 1, (bytes) => {
-      if (bytes.length > CHUNK_BYTES) throw new SyncInputError(`a chunk is at most ${CHUNK_BYTES} bytes`);
+      if (bytes.length > CHUNK_BYTES) throw new RpcInputError(`a chunk is at most ${CHUNK_BYTES} bytes`);
     });
     this.store.chunks.putVerified(h!, d!);
   }
@@ -146,8 +147,8 @@ export class SyncService extends RpcTarget {
    */
   snapshot(n: unknown): SnapshotPage {
     const checkpoint = this.store.log.checkpoint;
-    if (!checkpoint) throw new SyncInputError('this replica has no checkpoint');
-    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) >= checkpoint.pages) throw new SyncInputError(`the checkpoint has pages 0..${checkpoint.pages - 1}, not ${String(n)}`);
+    if (!checkpoint) throw new RpcInputError('this replica has no checkpoint');
+    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) >= checkpoint.pages) throw new RpcInputError(`the checkpoint has pages 0..${checkpoint.pages - 1}, not ${String(n)}`);
     return { checkpoint, page: this.store.log.checkpointPage(n as number)! };
   }
 

@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { type Op, type VersionVector } from '../log/index.ts';
 import { FileSystem, FsError, pathText, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { ExecError, type ExecEvent, type ExecOutput, type ExecRunner, type ExecStatus } from './exec-runner.ts';
-import { checkVersionVector, SyncInputError, SyncService } from './sync-service.ts';
+import { checkVersionVector, RpcInputError, SyncService } from './sync-service.ts';
 
 export interface Workspace {
   store: Store;
@@ -61,7 +61,7 @@ const READ_BYTES_MAX = 64 * 1024 * 1024;
 const STREAM_BYTES_MAX = 8 * 1024 * 1024;
 const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
 
-const bad = (message: string) => new SyncInputError(message);
+const bad = (message: string) => new RpcInputError(message);
 
 function path(value: unknown, what = 'path'): string | Uint8Array {
   if (typeof value === 'string' || value instanceof Uint8Array) {
