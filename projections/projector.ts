@@ -6,7 +6,7 @@
 // the whole log in timestamp order, which rebuild() does literally.
 import {
   assert, CheckpointError, formatRef, isTreeOp, SnapshotRequiredError, TRASH_ID,
-  type LogStore, type Op, type SqlAdapter, type StoredOp, type Ts,
+  type LogStore, type Op, type Ref, type SqlAdapter, type StoredOp, type Ts,
 } from '../log/index.ts';
 import { loadState } from './checkpoint-state.ts';
 import { ContentHeads } from './heads.ts';
@@ -79,8 +79,11 @@ export class Projector {
     if (checkpoint && first.ts <= checkpoint.ts) throw new SnapshotRequiredError(checkpoint, `op ${formatRef(first.origin, first.seq)} sorts inside the checkpoint but is not in it`);
     for (const { op, id } of ops) this.applyRegisters(op, id);
     let from = first.ts;
-    for (const { op } of ops) {
-      const [changed] = this.changedRemovals(op);
+    // Registers are all applied: each written node's removals need checking once per batch.
+    const written = new Map<Ref, Op>();
+    for (const { op } of ops) if (op.kind === 'setContent' && !written.has(op.node)) written.set(op.node, op);
+    for (const [node, op] of written) {
+      const [changed] = this.removals.changed(this.log.localId(node));
       if (changed === undefined) continue;
       if (checkpoint && changed <= checkpoint.ts) throw new SnapshotRequiredError(checkpoint, `op ${formatRef(op.origin, op.seq)} would change a removal the checkpoint settled`);
       if (changed < from) from = changed;
@@ -99,23 +102,6 @@ export class Projector {
     const redo = [...fresh, ...undone.map((row) => this.log.get(row.op)!)];
     redo.sort((a, b) => (a.op.ts < b.op.ts ? -1 : 1));
     for (const { op, id } of redo) this.applyTree(op, id);
-  }
-
-  /** After a setContent, the timestamps of the applied removals of its node whose verdict changed. */
-  private changedRemovals(op: Op): Ts[] {
-    return op.kind === 'setContent' ? this.removals.changed(this.log.localId(op.node)) : [];
-  }
-
-  /**
-   * Whether the checkpoint refuses an op not applied yet: it sorts at or before the cut, or it
-   * would change a removal the checkpoint settled. Its maker must issue it again (see
-   * Store.installSnapshot).
-   */
-  refuses(op: Op): boolean {
-    const floor = this.floor;
-    if (op.ts <= floor) return true;
-    if (op.kind !== 'setContent' || floor === '') return false;
-    return this.removals.changesSettled(this.log.localId(op.node), { ref: formatRef(op.origin, op.seq), deletes: op.deletes }, op.base, floor);
   }
 
   /** The checkpoint's cut ('' without one): the state at or before it never changes. */
@@ -153,7 +139,7 @@ export class Projector {
    */
   apply({ op, id }: StoredOp): void {
     this.applyRegisters(op, id);
-    const [changed] = this.changedRemovals(op).filter((ts) => ts > this.floor);
+    const [changed] = op.kind === 'setContent' ? this.removals.changed(this.log.localId(op.node)).filter((ts) => ts > this.floor) : [];
     if (changed !== undefined) this.redoFrom(changed, []);
     if (isTreeOp(op)) this.applyTree(op, id);
   }

@@ -44,7 +44,7 @@ export function unpackRefs(bytes: Uint8Array | null): Ref[] {
 /** A content head as a verdict sees it: the setContent's ref and the removals it names. */
 export interface Head {
   ref: Ref;
-  deletes: readonly Ref[];
+  deletes: ReadonlySet<Ref>;
 }
 
 export class Removals {
@@ -73,20 +73,11 @@ export class Removals {
   keeps(removal: Removal, heads: readonly Head[] = this.heads(removal.node)): boolean {
     const seen = new Set(removal.seen);
     const ref = this.ids.globalRef(removal.op);
-    return heads.some((head) => !seen.has(head.ref) && !head.deletes.includes(ref));
+    return heads.some((head) => !seen.has(head.ref) && !head.deletes.has(ref));
   }
 
   private heads(node: number): Head[] {
-    return this.stmt.heads.all(node).map((head) => ({ ref: this.ids.globalRef(head.op), deletes: unpackRefs(head.deletes) }));
-  }
-
-  /**
-   * Whether a new content head of `node` (`head`, replacing the heads named in `base`) would change
-   * the verdict of a removal at or before `floor`.
-   */
-  changesSettled(node: number, head: Head, base: readonly Ref[], floor: Ts): boolean {
-    const heads = [...this.heads(node).filter((h) => !base.includes(h.ref)), head];
-    return this.stmt.ofNode.all(node).some((row) => row.ts <= floor && this.keeps(this.removal(row, node), heads) !== (row.kept === 1));
+    return this.stmt.heads.all(node).map((head) => ({ ref: this.ids.globalRef(head.op), deletes: new Set(unpackRefs(head.deletes)) }));
   }
 
   private removal(row: { op: number; ts: Ts; seen: Uint8Array | null }, node: number): Removal {

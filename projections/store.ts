@@ -272,12 +272,12 @@ export class Store {
   /**
    * Replaces this replica's log with a peer's checkpoint, whose pages are staged in the log and
    * whose chunks are stored, in one transaction. Of the ops here it does not cover, this replica's
-   * own are kept, in order, up to the first one the peer (holding `peer`) lacks that the checkpoint
-   * refuses (it sorts inside the checkpoint, or would change a removal the checkpoint settled). That
-   * one and every later own op are rebased: issued again, in order, as new ops of a new origin,
-   * after the checkpoint, refs among them following them. The old versions can never be taken
-   * where the checkpoint is. Ops of other origins are dropped: the peer, or their maker, has them.
-   * Returns how many ops were rebased.
+   * own that the peer (holding `peer`) has are kept; every own op the peer lacks is rebased:
+   * issued again, in order, as a new op of a new origin, after the checkpoint, refs among them
+   * following them. Rebasing all of them, not only those the checkpoint refuses, leaves nothing
+   * unsent under the old origin, which a later snapshot would take for another replica's and drop.
+   * Ops of other origins are dropped: the peer, or their maker, has them. Returns how many ops
+   * were rebased.
    */
   installSnapshot(checkpoint: Checkpoint, peer: VersionVector): number {
     if (checkpoint.layout !== PROJECTION_LAYOUT) throw new CheckpointError(`the checkpoint's projection layout ${checkpoint.layout} is not this ledgerfs's (${PROJECTION_LAYOUT})`);
@@ -305,15 +305,9 @@ export class Store {
     const mine = [...this.log.scan()].filter(({ op }) => op.origin === this.origin && op.seq > (checkpoint.versionVector[this.origin] ?? 0));
     this.log.install(checkpoint);
     this.projector.rebuild();
-    let refused = mine.length;
-    for (const [i, stored] of mine.entries()) {
-      if (stored.op.seq > held && this.projector.refuses(stored.op)) {
-        refused = i;
-        break;
-      }
-      this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
-    }
-    const rebase = mine.slice(refused).map(({ op }) => op);
+    const kept = mine.filter(({ op }) => op.seq <= held);
+    for (const stored of kept) this.projector.ingest([{ ...stored, id: this.log.append(stored.op, stored.bytes) }]);
+    const rebase = mine.slice(kept.length).map(({ op }) => op);
     if (rebase.length > 0) this.rebase(rebase);
     return rebase.length;
   }
