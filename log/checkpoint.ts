@@ -3,8 +3,10 @@
 // version vector and the fingerprint of the ops it replaced, so that the replica still answers
 // for them (its cursor does not change). See spec/semantics.md, "Compaction".
 import { createHash } from 'node:crypto';
-import type { Ts } from './hlc.ts';
+import { isTs, type Ts } from './hlc.ts';
 import type { VersionVector } from './cursor.ts';
+import { isOrigin } from './ids.ts';
+import { SEQ_MAX } from './limits.ts';
 
 export interface Checkpoint {
   /** the cut: the checkpoint covers every op whose timestamp is at or before it */
@@ -36,6 +38,30 @@ export function pagesDigest(pages: Iterable<Uint8Array>): string {
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
   readonly code = 'EINVAL';
+}
+
+const HEX_64 = /^[0-9a-f]{64}$/;
+const count = (value: unknown, max: number) => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max;
+
+/** Checks a checkpoint description that came from a peer, field by field; returns a clean copy. */
+export function checkCheckpoint(value: unknown): Checkpoint {
+  const bad = (what: string) => new CheckpointError(`a peer's checkpoint has a bad ${what}`);
+  if (!value || typeof value !== 'object') throw bad('shape');
+  const c = value as Record<string, unknown>;
+  if (!isTs(c.ts)) throw bad('cut');
+  if (typeof c.fingerprint !== 'string' || !HEX_64.test(c.fingerprint)) throw bad('fingerprint');
+  if (typeof c.digest !== 'string' || !HEX_64.test(c.digest)) throw bad('digest');
+  if (!count(c.pages, 2 ** 31) || c.pages === 0 || !count(c.layout, 2 ** 31) || !count(c.ops, Number.MAX_SAFE_INTEGER)) throw bad('count');
+  const vv = c.versionVector;
+  if (!vv || typeof vv !== 'object' || Array.isArray(vv)) throw bad('version vector');
+  let covered = 0;
+  for (const [origin, seq] of Object.entries(vv)) {
+    if (!isOrigin(origin) || !count(seq, SEQ_MAX)) throw bad(`version vector entry ${origin}`);
+    covered += seq as number;
+  }
+  // The covered ops are a prefix of each origin's seqs: their count is the vector's sum.
+  if (covered !== c.ops) throw bad('op count');
+  return { ts: c.ts, versionVector: { ...(vv as VersionVector) }, fingerprint: c.fingerprint, ops: c.ops as number, pages: c.pages as number, digest: c.digest, layout: c.layout as number };
 }
 
 /** What stableCut needs of the log. */

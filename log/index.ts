@@ -7,7 +7,7 @@ export * from './op.ts';
 export * from './manifest.ts';
 export { encodeOp, decodeOp, checkOp, mapRefs, OpFormatError, OP_FORMAT } from './codec.ts';
 export * from './cursor.ts';
-export { CheckpointError, pagesDigest, stableCut, type Checkpoint, type CutSource } from './checkpoint.ts';
+export { checkCheckpoint, CheckpointError, pagesDigest, stableCut, type Checkpoint, type CutSource } from './checkpoint.ts';
 export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';
 export { NodeSqlite, openSqlite } from './sqlite-node.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
