@@ -100,6 +100,9 @@ describe('ledgerfs CLI', () => {
     const db = join(dir, 'compact.db');
     const { v1 } = history(db);
     expect(cli('compact', db).code).toBe(2);
+    const serving = Store.open({ file: db }); // as a running wsd would hold it
+    expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringContaining(`is open in process ${process.pid}`) });
+    serving.close();
     const result = cli('compact', db, '--at', v1, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ replaced: 6, covered: 6, left: 3, pages: 1 });
