@@ -54,13 +54,18 @@ export interface DriverOptions {
   attribute?: Attribute;
 }
 
+/** Requests that never make an op (the hot ones: getattr, read). */
+const READS = new Set(['getattr', 'fgetattr', 'access', 'statfs', 'opendir', 'readdir', 'readlink', 'read', 'getxattr', 'listxattr']);
+
 /** The fuse-native operations object for a FileSystem. */
 export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${m}\n`), attribute }: DriverOptions): Record<string, unknown> {
-  const as = (): FileSystem => {
+  const as = (name: string): FileSystem => {
     const caller = fuse().caller;
     if (!caller) return fs.as({ kind: 'fuse' });
     const [uid, gid, pid] = caller;
-    return fs.as({ kind: 'fuse', ...attribute?.(pid), uid, gid, pid });
+    // Attribution may walk /proc: only requests that can make an op need it.
+    const exec = READS.has(name) ? null : attribute?.(pid);
+    return fs.as({ kind: 'fuse', ...exec, uid, gid, pid });
   };
   /**
    * Runs a request: its result, or the errno it failed with. read and write answer with the
@@ -68,7 +73,7 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
    */
   const handle = (name: string, fn: (fs: FileSystem) => unknown, count = false) => (cb: Callback) => {
     try {
-      const result = fn(as());
+      const result = fn(as(name));
       if (count) cb(result as number);
       else if (result === undefined) cb(0);
       else cb(0, result);

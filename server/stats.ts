@@ -21,7 +21,6 @@ const ORPHANS_EVERY_MS = 60_000;
 export function statsReporter({ store, fs, client }: StatsSource): () => Record<string, unknown> {
   let orphans = { key: '', count: 0, bytes: 0, asOf: 0 };
   return () => {
-    store.sync();
     const rows = Object.fromEntries(TABLES.map((table) => [table, (store.sql.prepare<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!).n]));
     const chunks = store.chunks.totals();
     const key = `${store.log.count()}/${chunks.count}/${chunks.bytes}`;
