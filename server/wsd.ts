@@ -35,7 +35,6 @@ export interface WsdInfo {
 
 export interface Wsd {
   info(): WsdInfo;
-  store: Store;
   close(): Promise<void>;
 }
 
@@ -95,7 +94,6 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
 
   return {
     info,
-    store,
     close: async () => {
       await server.close();
       await execs.stopAll();
