@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CHUNK_BYTES, packManifest, type Actor, type OpBody, type Ref } from '../log/index.ts';
-import { Store } from '../projections/index.ts';
+import { openStore, Store } from '../index.ts';
 import type { BenchRow } from './report.ts';
 
 const BATCH_COUNT = 1000;
@@ -110,13 +110,13 @@ export function benchLog(options: { ops: number }): { rows: BenchRow[]; extra: R
   const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-bench-'));
   try {
     const singleCount = Math.max(1000, Math.floor(options.ops / 5));
-    const single = Store.open({ file: join(dir, 'single.db'), verifyChunks: false });
+    const single = openStore({ file: join(dir, 'single.db'), verifyChunks: false });
     const singleRate = rate(singleCount, () => {
       for (const body of workload(single, singleCount)) single.commit(body, ACTOR);
     });
     single.close();
 
-    const batched = Store.open({ file: join(dir, 'batched.db'), verifyChunks: false });
+    const batched = openStore({ file: join(dir, 'batched.db'), verifyChunks: false });
     const ops = workload(batched, options.ops);
     const batchedRate = rate(options.ops, () => {
       for (let done = 0; done < options.ops;) {

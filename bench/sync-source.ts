@@ -2,7 +2,7 @@
 // bench's workload plus 1,000 files of 64 KiB), served over HTTP/WebSocket until stdin closes.
 // Prints one JSON line: port, op and chunk bytes, counts, fingerprint.
 import { randomBytes } from 'node:crypto';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import { startHttpServer } from '../server/http-server.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { workload } from './log.ts';
@@ -11,7 +11,7 @@ const FILES = 1000;
 const FILE_BYTES = 64 * 1024;
 
 const ops = Number(process.argv[2]);
-const source = Store.open({ verifyChunks: false });
+const source = openStore({ verifyChunks: false });
 const fs = FileSystem.live(source);
 const bodies = workload(source, ops - 2 * FILES - 1);
 source.transaction(() => {

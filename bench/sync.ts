@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SyncClient } from '../client/sync.ts';
-import { Store } from '../projections/index.ts';
+import { SyncClient } from '../client/index.ts';
+import { openStore } from '../index.ts';
 import type { BenchRow } from './report.ts';
 
 const FILES = 1000;
@@ -54,7 +54,7 @@ async function startSource(ops: number): Promise<{ port: number; opBytes: number
 export async function benchSync(options: { ops: number }): Promise<{ rows: BenchRow[]; extra: Record<string, unknown> }> {
   const source = await startSource(options.ops);
   const { opBytes, chunkBytes, count, chunkCount } = source;
-  const target = Store.open({ verifyChunks: false });
+  const target = openStore({ verifyChunks: false });
   const client = new SyncClient(target, `ws://127.0.0.1:${source.port}/ws`);
   const start = process.hrtime.bigint();
   client.start();

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 
 const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-cli-'));
@@ -17,7 +17,7 @@ function cli(...args: string[]) {
 
 /** A store with a small history: v1 of a file, then v2, a rename and a delete. */
 function history(file: string) {
-  const store = Store.open({ file });
+  const store = openStore({ file });
   const fs = FileSystem.live(store);
   fs.as({ kind: 'exec', id: 'exec-1', command: 'make' }).mkdir('/src');
   fs.as({ kind: 'exec', id: 'exec-1', command: 'make' }).writeFile('/src/a.txt', 'version 1');
@@ -65,7 +65,7 @@ describe('ledgerfs CLI', () => {
     const db = join(dir, 'verify.db');
     history(db);
     expect(cli('verify', db)).toMatchObject({ code: 0, stdout: expect.stringMatching(/verify: ok/) });
-    const store = Store.open({ file: db });
+    const store = openStore({ file: db });
     store.sql.exec("UPDATE nodes SET mode = 511 WHERE type = 'file'");
     store.close();
     const bad = cli('verify', db, '--json');
@@ -100,7 +100,7 @@ describe('ledgerfs CLI', () => {
     const db = join(dir, 'compact.db');
     const { v1 } = history(db);
     expect(cli('compact', db).code).toBe(2);
-    const serving = Store.open({ file: db }); // as a running wsd would hold it
+    const serving = openStore({ file: db }); // as a running wsd would hold it
     expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringContaining(`is open in process ${process.pid}`) });
     serving.close();
     const result = cli('compact', db, '--at', v1, '--json');

@@ -1,8 +1,7 @@
 // Fetching chunks from a peer: the ones this replica lacks, hash-checked as they land, in
 // batches the peer answers whole (each under the chunk message budget), a few in flight.
 import { CHUNK_BYTES, hex, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, type ChunkRef } from '../log/index.ts';
-import type { Store } from '../projections/index.ts';
-import type { SyncPeer } from './sync.ts';
+import type { Store, SyncPeer } from '../projections/index.ts';
 
 /** How many chunk batches a puller keeps in flight. */
 const CHUNK_FETCHES_IN_FLIGHT = 4;

@@ -1,9 +1,8 @@
 // Loading a peer's checkpoint: fetch its pages (one message each) into the log's staging area,
 // fetch the chunks they name, then let the store install it and rebase this replica's unsent ops.
 import { CHECKPOINT_PAGE_BYTES_MAX, checkCheckpoint, CheckpointError, covers } from '../log/index.ts';
-import { checkpointChunks, type Store } from '../projections/index.ts';
+import { checkpointChunks, type Store, type SyncPeer } from '../projections/index.ts';
 import { fetchChunks } from './chunks.ts';
-import type { SyncPeer } from './sync.ts';
 
 /** A peer that compacts while its checkpoint is being fetched makes the fetch start over, this often. */
 const SNAPSHOT_FETCHES_MAX = 3;

@@ -3,16 +3,16 @@
 import { newHttpBatchRpcSession } from 'capnweb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpFormatError } from '../log/index.ts';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openStore, type Hello, type SyncPeer } from '../index.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
-import { SyncService, type Hello } from '../server/sync-service.ts';
-import { syncOnce, SyncClient, type SyncPeer } from './sync.ts';
+import { SyncService } from '../server/sync-service.ts';
+import { syncOnce, SyncClient } from './index.ts';
 
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';
 const B = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3B';
 
 function replica(origin: string) {
-  const store = Store.open({ mintOrigin: () => origin });
+  const store = openStore({ mintOrigin: () => origin });
   return { store, fs: FileSystem.live(store) };
 }
 

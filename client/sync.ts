@@ -3,21 +3,9 @@
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
 import { decodeOp, hex, PeerNeedsSnapshotError, SnapshotRequiredError, SYNC_HASHES_MAX, type VersionVector } from '../log/index.ts';
-import type { Store } from '../projections/index.ts';
-import { opChunks, pageAfter, type Hello, type Page, type SnapshotPage } from '../server/sync-service.ts';
+import { opChunks, pageAfter, type Hello, type Store, type SyncPeer } from '../projections/index.ts';
 import { fetchChunks } from './chunks.ts';
 import { loadSnapshot } from './snapshot.ts';
-
-/** The sync surface as a caller sees it (a capnweb stub or the service itself). */
-export interface SyncPeer {
-  hello(): Promise<Hello> | Hello;
-  pull(after: VersionVector): Promise<Page> | Page;
-  chunks(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
-  want(hashes: Uint8Array[]): Promise<Uint8Array[]> | Uint8Array[];
-  putChunk(hash: Uint8Array, data: Uint8Array): Promise<void> | void;
-  push(ops: Uint8Array[]): Promise<Hello> | Hello;
-  snapshot(n: number): Promise<SnapshotPage> | SnapshotPage;
-}
 
 export interface SyncResult {
   pulled: number;

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Store } from '../projections/index.ts';
+import { openStore } from '../index.ts';
 import { reap, spawnWsd, type WsdProcess } from '../server/wsd-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-e2e-'));
@@ -81,7 +81,7 @@ describe('two wsd replicas in two processes', () => {
     expect((await one.stop()).code).toBe(0);
 
     const fingerprints = dbs.map((file) => {
-      const store = Store.open({ file });
+      const store = openStore({ file });
       try {
         expect(store.verify().ok).toBe(true);
         return store.log.fingerprint();

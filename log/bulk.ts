@@ -1,7 +1,9 @@
 // Multi-row statements: one INSERT of up to BULK_ROWS rows costs about what one row does, so
 // writes that pile up during a transaction are flushed this way.
+import { assert } from './assert.ts';
 import type { SqlAdapter, SqlStatement, SqlValue } from './sql.ts';
 
+/** Rows per statement, where the adapter's parameter limit allows as many. */
 const BULK_ROWS = 64;
 
 export class BulkWriter {
@@ -10,6 +12,7 @@ export class BulkWriter {
   private readonly head: string;
   private readonly tuple: string;
   private readonly tail: string;
+  private readonly rowsMax: number;
 
   /** `head` is e.g. 'INSERT OR REPLACE INTO t (a, b)', `tail` an optional ON CONFLICT clause. */
   constructor(sql: SqlAdapter, head: string, columns: number, tail = '') {
@@ -17,6 +20,8 @@ export class BulkWriter {
     this.head = head;
     this.tuple = `(${Array(columns).fill('?').join(', ')})`;
     this.tail = tail;
+    this.rowsMax = Math.min(BULK_ROWS, Math.floor(sql.paramsMax / columns));
+    assert(this.rowsMax >= 1, `a row of ${columns} columns is over the adapter's ${sql.paramsMax} parameters`);
   }
 
   private statement(rows: number): SqlStatement {
@@ -29,8 +34,8 @@ export class BulkWriter {
   }
 
   write(rows: readonly SqlValue[][]): void {
-    for (let at = 0; at < rows.length; at += BULK_ROWS) {
-      const slice = rows.slice(at, at + BULK_ROWS);
+    for (let at = 0; at < rows.length; at += this.rowsMax) {
+      const slice = rows.slice(at, at + this.rowsMax);
       this.statement(slice.length).run(...slice.flat());
     }
   }

@@ -1,4 +1,6 @@
-// log/: the op format, clock, identities, SQL adapters, the op log and the chunk store.
+// log/: the op format, clock, identities, the SQL adapter surface, the op log and the chunk store.
+// Nothing here loads a driver: the better-sqlite3 adapter is imported from './sqlite-node.ts'
+// by Node code only; the Durable Object adapter runs on workerd.
 export { assert, AssertionError } from './assert.ts';
 export * from './limits.ts';
 export * from './ids.ts';
@@ -9,7 +11,7 @@ export { encodeOp, decodeOp, checkOp, mapRefs, OpFormatError, OP_FORMAT } from '
 export * from './cursor.ts';
 export { checkCheckpoint, CheckpointError, pagesDigest, stableCut, type Checkpoint, type CutSource } from './checkpoint.ts';
 export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';
-export { NodeSqlite, openSqlite } from './sqlite-node.ts';
+export { DoSqlite, DoLimitError, type DoStorage } from './sqlite-do.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';
 export { BulkWriter } from './bulk.ts';

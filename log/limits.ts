@@ -36,5 +36,21 @@ export const SYNC_CHUNK_BYTES_MAX = 768 * 1024;
 export const SYNC_HASHES_MAX = 4096;
 /** Sync: bytes of one checkpoint page (a snapshot() answer; base64 in JSON stays under 1 MiB). */
 export const CHECKPOINT_PAGE_BYTES_MAX = 512 * 1024;
-/** Sync: the largest message either side sends; workerd closes a WebSocket at 32 MiB. */
+/** Sync: the largest message either side sends: what a Durable Object accepts in one incoming WebSocket message. */
 export const MESSAGE_BYTES_MAX = 1024 * 1024;
+
+// SQL backends. better-sqlite3's SQLite takes up to 32,766 bound parameters per statement; a
+// Durable Object's SQLite (workerd) is tighter, and every limit of it the code relies on is here.
+export const SQLITE_PARAMS_MAX = 32_766;
+/** Durable Object SQL: bound parameters in one statement. */
+export const DO_SQL_PARAMS_MAX = 100;
+/** Durable Object SQL: bytes of one statement's text. */
+export const DO_SQL_STATEMENT_BYTES_MAX = 100_000;
+/** Durable Object SQL: bytes of one row, string or BLOB. */
+export const DO_SQL_ROW_BYTES_MAX = 2_000_000;
+/** Durable Object: bytes of its SQLite storage (the paid plan's per-object limit). */
+export const DO_STORAGE_BYTES_MAX = 10 * 1024 ** 3;
+/** Durable Object: bytes of isolate memory (shared by every object in the isolate). */
+export const DO_MEMORY_BYTES_MAX = 128 * 1024 * 1024;
+/** Durable Object: CPU milliseconds per request (the configurable maximum is 5 minutes). */
+export const DO_CPU_MS_MAX = 30_000;

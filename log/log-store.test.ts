@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkHashError, ChunkStore, GapError, LogStore, MissingChunkError, openSqlite, sha256, CHUNK_BYTES, type Op } from './index.ts';
+import { ChunkHashError, ChunkStore, GapError, LogStore, MissingChunkError, sha256, CHUNK_BYTES, type Op } from './index.ts';
+import { openSqlite } from './sqlite-node.ts';
 
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';
 const B = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3B';

@@ -6,9 +6,15 @@
 // express (renameat2 flags, file locks) the kernel answers itself (EINVAL, local locks).
 import { constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { FsError, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
-import type { Timespec } from '../log/index.ts';
+import { FsError, openFlags, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
+import { assert, type Timespec } from '../log/index.ts';
 import type { Attribute } from './attribute.ts';
+
+// The kernel hands open() this host's flags, passed on as they are: FileSystem takes Linux's
+// generic values, which differ on some architectures (arm64's O_DIRECTORY, O_NOFOLLOW).
+for (const [name, value] of Object.entries(openFlags)) {
+  assert((constants as Record<string, number>)[name] === value, `this host's ${name} is not Linux's generic value ${value}: the FUSE driver would misread open flags`);
+}
 
 const require = createRequire(import.meta.url);
 

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../projections/index.ts';
+import { openStore } from '../index.ts';
 import { forceUnmount } from './fuse-mount.ts';
 
 const CLI = join(import.meta.dirname, '../bin/ledgerfs.ts');
@@ -26,7 +26,7 @@ export async function mountFresh(prefix = 'ledgerfs-mount-'): Promise<Mounted> {
   const db = join(dir, 'workspace.db');
   const mnt = join(dir, 'mnt');
   mkdirSync(mnt);
-  Store.open({ file: db }).close();
+  openStore({ file: db }).close();
   const child = spawn(process.execPath, [CLI, 'mount', db, mnt, '--mode', 'fuse'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });

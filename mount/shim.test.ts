@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import { fuseUnavailable, mountWorkspace, parseMountMode, ShimMount } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-shim-'));
@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 function setup() {
-  const store = Store.open();
+  const store = openStore();
   const fs = FileSystem.live(store);
   fs.mkdir('/src');
   fs.writeFile('/src/a.txt', 'from the store', 0o640);

@@ -3,11 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import { createVfs } from './index.ts';
 
 function fresh() {
-  const store = Store.open();
+  const store = openStore();
   const fs = FileSystem.live(store, { kind: 'tool', id: 'vfs-test' });
   return { store, fs, vfs: createVfs(fs) };
 }
@@ -35,9 +35,9 @@ describe('vfs provider', () => {
   it('lets require and import load modules from the store (in a real Node process)', () => {
     const script = `
       import { createRequire } from 'node:module';
-      import { FileSystem, Store } from ${JSON.stringify(join(import.meta.dirname, '../projections/index.ts'))};
+      import { FileSystem, openStore } from ${JSON.stringify(join(import.meta.dirname, '../index.ts'))};
       import { createVfs } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
-      const vfs = createVfs(FileSystem.live(Store.open()));
+      const vfs = createVfs(FileSystem.live(openStore()));
       vfs.mkdirSync('/app');
       vfs.writeFileSync('/app/helper.cjs', 'module.exports = { answer: 41 + 1 };');
       vfs.writeFileSync('/app/main.mjs', 'import helper from "./helper.cjs"; export const answer = helper.answer;');

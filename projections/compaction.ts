@@ -1,6 +1,6 @@
 // Compaction: the state a checkpoint holds. Store.compact writes it and drops the log prefix;
 // Store.installSnapshot loads a peer's. See spec/semantics.md, "Compaction".
-import { openSqlite, type LogStore, type SqlAdapter, type Ts } from '../log/index.ts';
+import type { LogStore, SqlAdapter, Ts } from '../log/index.ts';
 import { statePages } from './checkpoint-state.ts';
 import { Projector, type RemovedFrom } from './projector.ts';
 
@@ -11,7 +11,7 @@ import { Projector, type RemovedFrom } from './projector.ts';
  * in the trash was removed from (its removal's undo record goes with the log prefix).
  */
 export function checkpointAt(log: LogStore, live: SqlAdapter, cut: Ts): { pages: Uint8Array[]; removed: RemovedFrom[] } {
-  const scratch = openSqlite(':memory:');
+  const scratch = live.scratch();
   try {
     const projector = new Projector(scratch, log, { verdictHeads: live });
     projector.rebuild({ until: cut });

@@ -1,9 +1,14 @@
 // POSIX errors: every failure a caller can cause carries `.code` ('ENOENT', ...) and `.errno`.
-import { constants } from 'node:os';
 
 export type FsErrorCode =
   | 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL' | 'ELOOP' | 'ENAMETOOLONG'
   | 'EXDEV' | 'EPERM' | 'EBADF' | 'EBUSY' | 'EROFS' | 'ENODATA' | 'E2BIG' | 'ERANGE' | 'EFBIG' | 'ENOTSUP';
+
+/** Linux errno values (what the FUSE driver returns, negated). */
+const ERRNO: Record<FsErrorCode, number> = {
+  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21, EINVAL: 22,
+  EFBIG: 27, EROFS: 30, ERANGE: 34, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61, ENOTSUP: 95,
+};
 
 export class FsError extends Error {
   override name = 'FsError';
@@ -20,7 +25,7 @@ export class FsError extends Error {
     super(`${code}: ${syscall}${path === undefined ? '' : ` '${path}'`}${detail ? ` (${detail})` : ''}`);
     Error.stackTraceLimit = limit;
     this.code = code;
-    this.errno = (constants.errno as Record<string, number>)[code] ?? 0;
+    this.errno = ERRNO[code];
     this.syscall = syscall;
     this.path = path;
   }

@@ -1,12 +1,12 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES } from '../log/index.ts';
-import { canonicalTree, FileSystem, FsError, RENAME_EXCHANGE, RENAME_NOREPLACE, Store, XATTR_CREATE, XATTR_REPLACE } from './index.ts';
+import { canonicalTree, FileSystem, FsError, openStore, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPLACE } from '../index.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_TRUNC } = constants;
 
 function fresh() {
-  const store = Store.open();
+  const store = openStore();
   return { store, fs: FileSystem.live(store) };
 }
 

@@ -2,8 +2,6 @@
 // with POSIX semantics and errors. Every mutation is exactly one op; file content is written
 // through a per-inode write buffer and committed as one setContent op on release or fsync.
 // A FileSystem without a store is a read-only view (history): mutations fail with EROFS.
-import { constants, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
@@ -13,9 +11,9 @@ import { checkName, isDot, isDotDot, pathText, splitPath, toBytes, type PathLike
 import { TYPE_BITS, type Attr, type DirEntry, type Reader } from './reader.ts';
 import type { Store } from './store.ts';
 import type { EntryRow } from './tree.ts';
+import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDWR, O_TRUNC, O_WRONLY } from './open-flags.ts';
 import { WriteBuffer } from './write-buffer.ts';
 
-const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
 const ACCESS_MODE = 3;
 
 const POSIX_ACL_NAMES = new Set(['system.posix_acl_access', 'system.posix_acl_default']);
@@ -245,11 +243,10 @@ export class FileSystem {
 
   statfs(): StatFs {
     const { count, bytes } = this.chunks.totals();
-    const file = this.store?.file;
-    const disk = file ? statfsSync(dirname(file)) : null;
+    const freeBytes = this.store?.sql.freeBytes() ?? null;
     const bsize = 4096;
     const used = Math.ceil(bytes / bsize);
-    const free = disk ? Math.floor((disk.bavail * disk.bsize) / bsize) : 2 ** 32;
+    const free = freeBytes === null ? 2 ** 32 : Math.floor(freeBytes / bsize);
     return { bsize, frsize: bsize, blocks: used + free, bfree: free, bavail: free, files: count + 2 ** 32, ffree: 2 ** 32, namemax: 255 };
   }
 

@@ -18,17 +18,17 @@ export interface HeadRow {
 
 export class ContentHeads {
   private readonly stmt: {
-    insert: SqlStatement; remove: SqlStatement; count: SqlStatement<{ n: number }>;
-    supersede: SqlStatement; arrive: SqlStatement; mark: SqlStatement; unmark: SqlStatement;
+    insert: SqlStatement; remove: SqlStatement<{ one: number }>; count: SqlStatement<{ n: number }>;
+    supersede: SqlStatement; arrive: SqlStatement<{ one: number }>; mark: SqlStatement; unmark: SqlStatement;
   };
 
   constructor(sql: SqlAdapter) {
     this.stmt = {
       insert: sql.prepare('INSERT INTO heads (node, op, ts, size, manifest, deletes) VALUES (?, ?, ?, ?, ?, ?)'),
-      remove: sql.prepare('DELETE FROM heads WHERE node = ? AND op = ?'),
+      remove: sql.prepare('DELETE FROM heads WHERE node = ? AND op = ? RETURNING 1 AS one'),
       count: sql.prepare('SELECT count(*) AS n FROM heads WHERE node = ?'),
       supersede: sql.prepare('INSERT OR IGNORE INTO superseded (op) VALUES (?)'),
-      arrive: sql.prepare('DELETE FROM superseded WHERE op = ?'),
+      arrive: sql.prepare('DELETE FROM superseded WHERE op = ? RETURNING 1 AS one'),
       mark: sql.prepare('INSERT OR IGNORE INTO conflicted (node) VALUES (?)'),
       unmark: sql.prepare('DELETE FROM conflicted WHERE node = ?'),
     };
@@ -37,9 +37,9 @@ export class ContentHeads {
   /** Applies a setContent; `arrived(op)` says whether a base op has been applied already. */
   apply(head: HeadRow, bases: readonly number[], arrived: (op: number) => boolean): void {
     for (const base of bases) {
-      if (this.stmt.remove.run(head.node, base) === 0 && !arrived(base)) this.stmt.supersede.run(base);
+      if (this.stmt.remove.get(head.node, base) === undefined && !arrived(base)) this.stmt.supersede.run(base);
     }
-    if (this.stmt.arrive.run(head.op) === 0) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
+    if (this.stmt.arrive.get(head.op) === undefined) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
     if (this.stmt.count.get(head.node)!.n > 1) this.stmt.mark.run(head.node);
     else this.stmt.unmark.run(head.node);
   }

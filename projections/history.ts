@@ -1,6 +1,6 @@
 // Time travel: the tree as it was at a past op or time, built by replaying the log prefix into a
 // scratch in-memory projection and read through the same FileSystem code as the live tree.
-import { CheckpointError, formatTs, HLC_COUNTER_MAX, isRef, openSqlite, parseRef, type Ts } from '../log/index.ts';
+import { CheckpointError, formatTs, HLC_COUNTER_MAX, isRef, parseRef, type Ts } from '../log/index.ts';
 import { FileSystem } from './filesystem.ts';
 import { Projector } from './projector.ts';
 import type { Store } from './store.ts';
@@ -33,7 +33,7 @@ export function resolveAt(store: Store, at: string): Ts {
 }
 
 export function openHistory(store: Store, until: Ts, onProgress?: (done: number) => void): HistoryView {
-  const scratch = openSqlite(':memory:');
+  const scratch = store.sql.scratch();
   const projector = new Projector(scratch, store.log);
   const ops = projector.rebuild({ until, onProgress });
   const fs = new FileSystem({ reader: projector.reader(), chunks: store.chunks }, null);

@@ -7,4 +7,9 @@ export { Projector } from './projector.ts';
 export { openHistory, resolveAt, type HistoryView } from './history.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
+export * as openFlags from './open-flags.ts';
 export { checkpointChunks, stateDigest } from './checkpoint-state.ts';
+export {
+  checkBytesArray, checkHash, checkVersionVector, opChunks, pageAfter, RpcInputError,
+  type Hello, type Page, type SnapshotPage, type SyncPeer,
+} from './sync-protocol.ts';

@@ -80,9 +80,8 @@ VALUES (${ROOT_ID}, 'dir', x'', 0, '', ${0o755}, '', 0, '', 0, '', 0, 0, '', 0, 
  * without the newest table) are dropped first; returns true then: they must be rebuilt from the log.
  */
 export function createProjectionSchema(sql: SqlAdapter): boolean {
-  const has = (table: string) => sql.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
-  if (has('removed_from')) return false;
-  const older = has('tree_ops');
+  if (sql.hasTable('removed_from')) return false;
+  const older = sql.hasTable('tree_ops');
   if (older) for (const table of Object.keys(PROJECTION_TABLES)) sql.exec(`DROP TABLE IF EXISTS ${table}`);
   sql.exec(`${SCHEMA}${ROOTS}`);
   return older;

@@ -2,7 +2,7 @@ import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystem, Store } from './index.ts';
+import { FileSystem, openStore } from '../index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -10,12 +10,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('group commit', () => {
   it('commits on sync or after the delay, and a failing op rolls back alone', async () => {
     const file = join(dir, 'group.db');
-    const store = Store.open({ file, commitDelayMs: 20 });
+    const store = openStore({ file, commitDelayMs: 20 });
     const fs = FileSystem.live(store);
     fs.mkdir('/a');
     fs.writeFile('/a/f', 'one');
     const other = () => {
-      const reader = Store.open({ file });
+      const reader = openStore({ file });
       try {
         return reader.log.count();
       } finally {
@@ -36,7 +36,7 @@ describe('group commit', () => {
     expect(other()).toBe(4);
     fs.mkdir('/lost');
     store.sql.close();
-    const reopened = Store.open({ file });
+    const reopened = openStore({ file });
     expect(FileSystem.live(reopened).readdir('/').map((e) => Buffer.from(e.name).toString())).toEqual(['a', 'c']);
     expect(reopened.verify().ok).toBe(true);
     reopened.close();
@@ -44,13 +44,13 @@ describe('group commit', () => {
 
   it('fsync makes changes durable at once', () => {
     const file = join(dir, 'fsync.db');
-    const store = Store.open({ file, commitDelayMs: 10_000 });
+    const store = openStore({ file, commitDelayMs: 10_000 });
     const fs = FileSystem.live(store);
     const fh = fs.open('/f', constants.O_RDWR | constants.O_CREAT, 0o644);
     fs.write(fh, Buffer.from('durable'), 0);
     fs.fsync(fh);
     store.sql.close();
-    const reopened = Store.open({ file });
+    const reopened = openStore({ file });
     expect(Buffer.from(FileSystem.live(reopened).readFile('/f')).toString()).toBe('durable');
     reopened.close();
   });

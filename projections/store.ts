@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
-  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, openSqlite, REFS_COUNT_MAX,
+  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
   systemClock, unpackManifest,
   type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
@@ -22,19 +22,11 @@ export interface ConflictEvent {
 }
 
 export interface StoreOptions {
-  /** A database file, or ':memory:' (the default). */
-  file?: string;
   clock?: Clock;
   /** Identity minted when the database is created; injected by tests for replayable runs. */
   mintOrigin?: () => string;
   /** Re-hash chunks on every read (default true). */
   verifyChunks?: boolean;
-  /**
-   * Group commit: ops commit together at most this many milliseconds after the first of them
-   * (or at sync(), which fsync calls). 0, the default, commits each transaction at once. Needs
-   * an adapter that takes BEGIN/SAVEPOINT statements (better-sqlite3).
-   */
-  commitDelayMs?: number;
 }
 
 const SCHEMA_VERSION = 1;
@@ -45,8 +37,6 @@ export class Store {
   readonly chunks: ChunkStore;
   readonly projector: Projector;
   readonly reader: Reader;
-  /** 0: every transaction commits at once; else commits are grouped (see transaction()) */
-  readonly commitDelayMs: number;
   private identity: { origin: string; hlc: Hlc };
   private readonly mintOrigin: () => string;
   private readonly clock: Clock;
@@ -54,12 +44,9 @@ export class Store {
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private readonly commitListeners = new Set<() => void>();
   private announcing = false;
-  private groupTimer: NodeJS.Timeout | null = null;
-  private syncAfter = false;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
-    this.commitDelayMs = options.commitDelayMs ?? 0;
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
@@ -77,16 +64,13 @@ export class Store {
         this.log.setMeta('origin', origin as string);
         this.log.setMeta('schema', SCHEMA_VERSION);
       });
+      this.sql.sync(); // the identity is durable before any op is made under it
     }
     const persisted = this.log.getMeta('hlc');
     const highWater = [persisted, this.log.maxTs()].filter((ts): ts is Ts => typeof ts === 'string').sort().pop();
     this.identity = { origin: origin as string, hlc: new Hlc(origin as string, this.clock, highWater) };
     // Projections are derived: ones an older ledgerfs built are rebuilt from the log.
     if (this.projector.stale) this.rebuild();
-  }
-
-  static open(options: StoreOptions = {}): Store {
-    return new Store(openSqlite(options.file ?? ':memory:'), options);
   }
 
   get file(): string | null {
@@ -105,32 +89,19 @@ export class Store {
   /**
    * Runs fn atomically. Projection rows and the log fingerprint are written once, just before
    * the outermost commit; on any throw everything fn did rolls back and the in-memory caches
-   * reload. With group commit, fn runs in a savepoint of a longer transaction that commits
-   * within `commitDelayMs` or at sync().
+   * reload.
    */
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     this.depth++;
     try {
-      if (this.commitDelayMs === 0) return this.sql.transaction(() => this.finish(fn()));
-      this.openGroup();
-      this.sql.exec('SAVEPOINT op');
-      try {
-        const result = this.finish(fn());
-        this.sql.exec('RELEASE op');
-        return result;
-      } catch (error) {
-        this.sql.exec('ROLLBACK TO op');
-        this.sql.exec('RELEASE op');
-        throw error;
-      }
+      return this.sql.transaction(() => this.finish(fn()));
     } catch (error) {
       this.log.reload();
       this.projector.reset();
       throw error;
     } finally {
       this.depth--;
-      if (this.depth === 0 && this.syncAfter) this.sync();
     }
   }
 
@@ -140,23 +111,12 @@ export class Store {
     return result;
   }
 
-  private openGroup(): void {
-    if (this.groupTimer) return;
-    this.sql.exec('BEGIN IMMEDIATE');
-    this.groupTimer = setTimeout(() => this.sync(), this.commitDelayMs);
-    this.groupTimer.unref();
-  }
-
   /**
-   * Commits the open group transaction, if any: after it, every op so far is durable. Inside a
+   * Makes every op so far durable (commits a group commit the adapter holds open). Inside a
    * transaction (an fsync within a larger change) it takes effect when the transaction ends.
    */
   sync(): void {
-    this.syncAfter = this.depth > 0;
-    if (this.syncAfter || !this.groupTimer) return;
-    clearTimeout(this.groupTimer);
-    this.groupTimer = null;
-    if (this.sql.isOpen) this.sql.exec('COMMIT');
+    this.sql.sync();
   }
 
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
@@ -240,9 +200,9 @@ export class Store {
     return this.transaction(() => this.projector.rebuild({ onProgress }));
   }
 
-  /** Rebuilds into a scratch in-memory database and compares with the live projections. */
+  /** Rebuilds into a scratch database and compares with the live projections. */
   verify(onProgress?: (done: number) => void): { ok: boolean; live: string; rebuilt: string } {
-    const scratch = openSqlite(':memory:');
+    const scratch = this.sql.scratch();
     try {
       new Projector(scratch, this.log).rebuild({ onProgress });
       const live = hashProjections(this.sql);

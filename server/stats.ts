@@ -1,6 +1,6 @@
 // What /__wsd/stats reports: the store's size (rows per table, log length, chunk bytes and the
 // bytes gc would free), write buffers not yet committed, sync lag, and the process's memory.
-import type { SyncClient } from '../client/sync.ts';
+import type { SyncClient } from '../client/index.ts';
 import type { FileSystem, Store } from '../projections/index.ts';
 
 const TABLES = ['ops', 'nodes', 'entries', 'content', 'heads', 'xattrs', 'chunks'];

@@ -4,10 +4,10 @@
 // finish syncing, close the store.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SyncClient } from '../client/sync.ts';
+import { SyncClient } from '../client/index.ts';
 import type { Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import type { WsdConfig } from './config.ts';
 import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
@@ -44,7 +44,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Starts the daemon; `env` is what commands inherit (without the tokens). */
 export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promise<Wsd> {
   if (config.db !== 'memory') mkdirSync(dirname(config.db), { recursive: true });
-  const store = Store.open({ file: config.db === 'memory' ? ':memory:' : config.db, commitDelayMs: COMMIT_DELAY_MS });
+  const store = openStore({ file: config.db === 'memory' ? ':memory:' : config.db, commitDelayMs: COMMIT_DELAY_MS });
   const fs = FileSystem.live(store, { kind: 'api' });
   let mounted: MountedWorkspace | null = null;
   const execs = new ExecRunner({ logMaxBytes: config.execLogMaxBytes, settle: () => mounted?.settle() });

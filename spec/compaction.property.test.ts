@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { syncOnce } from '../client/sync.ts';
+import { syncOnce } from '../client/index.ts';
 import { decodeOp, formatRef, hex, stableCut, unpackManifest, type VersionVector } from '../log/index.ts';
-import { canonicalTree, FileSystem, stateDigest, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openStore, stateDigest, Store } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { fcParams, RUNS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
@@ -66,7 +66,7 @@ class Archive {
 
   /** A replica that never compacted, holding exactly the ops `vv` covers. */
   replay(vv: VersionVector, clock: TestClock): Store {
-    const store = Store.open({ clock, mintOrigin: () => '01JD3Q4Z5X6Y7Z8A9B0C1D2ZZZ' });
+    const store = openStore({ clock, mintOrigin: () => '01JD3Q4Z5X6Y7Z8A9B0C1D2ZZZ' });
     const ops = [...this.ops.values()].map((bytes) => decodeOp(bytes)).filter((op) => op.seq <= (vv[op.origin] ?? 0));
     for (const op of ops) {
       if (op.kind !== 'setContent') continue;
@@ -99,7 +99,7 @@ describe('compaction', () => {
       const mint = () => `01JD3Q4Z5X6Y7Z8A9B${String(run % 1e4).padStart(4, '0')}${String(minted++).padStart(4, '0')}`;
       // The hub runs ahead, so the cuts it forces overtake what the others have not sent yet.
       const clocks = Array.from({ length: REPLICAS }, (_, i) => new TestClock(BASE_MS + (i === HUB ? REPLICAS : i) * 5_000));
-      const open = (i: number) => Store.open({ clock: clocks[i], mintOrigin: mint, ...(i === REPLICAS - 1 ? { file } : {}) });
+      const open = (i: number) => openStore({ clock: clocks[i], mintOrigin: mint, ...(i === REPLICAS - 1 ? { file } : {}) });
       const replicas = clocks.map((_, i) => open(i));
       const archive = new Archive();
       let reference: Store | undefined;

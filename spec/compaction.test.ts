@@ -5,9 +5,9 @@ import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { syncOnce } from '../client/sync.ts';
-import { CheckpointError, openSqlite, stableCut, type Op } from '../log/index.ts';
-import { canonicalTree, FileSystem, openHistory, Projector, stateDigest, Store } from '../projections/index.ts';
+import { syncOnce } from '../client/index.ts';
+import { CheckpointError, stableCut, type Op } from '../log/index.ts';
+import { canonicalTree, FileSystem, openHistory, openSqlite, openStore, Projector, stateDigest } from '../index.ts';
 import { loadState, statePages } from '../projections/checkpoint-state.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { checkNoLostWrites, checkTree } from './invariants.ts';
@@ -20,7 +20,7 @@ const mint = () => `01JD3Q4Z5X6Y7Z8A9B0C${String(minted++).padStart(6, '0')}`;
 
 function replica(ms = 1_700_000_000_000, file?: string) {
   const clock = { ms, now: () => clock.ms };
-  const store = Store.open({ clock, mintOrigin: mint, ...(file ? { file } : {}) });
+  const store = openStore({ clock, mintOrigin: mint, ...(file ? { file } : {}) });
   return { store, fs: FileSystem.live(store), clock };
 }
 

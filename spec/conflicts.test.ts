@@ -1,8 +1,8 @@
 // Concurrent edits across replicas: the newest keeps the path, each loser shows as a conflict
 // copy on every replica, byte for byte, until someone deletes the copy (which resolves it).
 import { describe, expect, it } from 'vitest';
-import { syncOnce } from '../client/sync.ts';
-import { canonicalTree, FileSystem, Store, type ConflictEvent } from '../projections/index.ts';
+import { syncOnce } from '../client/index.ts';
+import { canonicalTree, type ConflictEvent, FileSystem, openStore, Store } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';
@@ -10,7 +10,7 @@ const B = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3B';
 
 function replica(origin: string, ms: number) {
   const clock = { ms, now: () => clock.ms };
-  const store = Store.open({ clock, mintOrigin: () => origin });
+  const store = openStore({ clock, mintOrigin: () => origin });
   return { store, fs: FileSystem.live(store), clock };
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openStore } from '../index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
 
@@ -31,7 +31,7 @@ describe('crash and reopen', () => {
     fc.assert(fc.property(fc.array(stepArb, { maxLength: 30 }), (steps) => {
       const file = join(dir, `run-${runs++}.db`);
       const clock = new TestClock();
-      const open = () => Store.open({ file, clock, mintOrigin: () => ORIGINS[0]! });
+      const open = () => openStore({ file, clock, mintOrigin: () => ORIGINS[0]! });
       let store = open();
       try {
         for (const step of steps) {
@@ -65,8 +65,8 @@ describe('crash and reopen', () => {
   it('survives SIGKILL of a writing process', async () => {
     const file = join(dir, 'killed.db');
     const writer = `
-      import { Store, FileSystem } from ${JSON.stringify(join(import.meta.dirname, '../projections/index.ts'))};
-      const store = Store.open({ file: ${JSON.stringify(file)} });
+      import { openStore, FileSystem } from ${JSON.stringify(join(import.meta.dirname, '../index.ts'))};
+      const store = openStore({ file: ${JSON.stringify(file)} });
       const fs = FileSystem.live(store);
       for (let i = 0; ; i++) {
         fs.writeFile('/f' + (i % 50), 'content ' + i);
@@ -83,7 +83,7 @@ describe('crash and reopen', () => {
       child.on('exit', () => resolve());
     });
     expect(acknowledged).toBeGreaterThanOrEqual(2000);
-    const store = Store.open({ file });
+    const store = openStore({ file });
     try {
       expect(store.log.count()).toBeGreaterThanOrEqual(acknowledged);
       expect(store.verify().ok).toBe(true);

@@ -5,8 +5,8 @@ import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { syncOnce } from '../client/sync.ts';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { syncOnce } from '../client/index.ts';
+import { canonicalTree, FileSystem, openStore } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { ORIGINS } from './fc.ts';
 import { checkNoLostWrites, checkTree } from './invariants.ts';
@@ -15,7 +15,7 @@ const [A, B, C] = ORIGINS;
 
 function replica(origin: string, ms: number) {
   const clock = { ms, now: () => clock.ms };
-  const store = Store.open({ clock, mintOrigin: () => origin });
+  const store = openStore({ clock, mintOrigin: () => origin });
   return { store, fs: FileSystem.live(store), clock };
 }
 
@@ -185,13 +185,13 @@ describe('projections of an older layout', () => {
 
   it('are rebuilt from the log at open', () => {
     const file = join(dir, 'old.db');
-    const store = Store.open({ file });
+    const store = openStore({ file });
     const fs = FileSystem.live(store);
     fs.writeFile('/f', 'x');
     fs.unlink('/f');
     store.sql.exec('DROP TABLE removed_from; DROP TABLE removals');
     store.close();
-    const reopened = Store.open({ file });
+    const reopened = openStore({ file });
     expect(reopened.sql.prepare('SELECT count(*) AS n FROM removals').get()).toEqual({ n: 1 });
     expect(reopened.verify().ok).toBe(true);
     reopened.close();

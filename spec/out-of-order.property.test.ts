@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unpackManifest, type Op } from '../log/index.ts';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openStore, Store } from '../index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
 import { checkContent, checkNoLostWrites, checkTree } from './invariants.ts';
@@ -55,11 +55,11 @@ const moveStepArb: fc.Arbitrary<Step> = fc.oneof(
 
 function runScenario(steps: Step[], delivery: Array<{ origin: number; count: number; resend: boolean }>, shared: string[]): void {
   const clocks = Array.from({ length: WRITERS }, (_, i) => new TestClock(BASE_MS + i * 7_000 - 7_000));
-  const writers = clocks.map((clock, i) => Store.open({ clock, mintOrigin: () => ORIGINS[i]! }));
+  const writers = clocks.map((clock, i) => openStore({ clock, mintOrigin: () => ORIGINS[i]! }));
   const fss = writers.map((store) => FileSystem.live(store));
   const late = new TestClock(BASE_MS + 10_000_000);
-  const subject = Store.open({ clock: late, mintOrigin: () => ORIGINS[3]! });
-  const reference = Store.open({ clock: late, mintOrigin: () => ORIGINS[4]! });
+  const subject = openStore({ clock: late, mintOrigin: () => ORIGINS[3]! });
+  const reference = openStore({ clock: late, mintOrigin: () => ORIGINS[4]! });
   try {
     for (const dir of shared) fss[0]!.mkdir(dir);
     for (const w of writers) pull(w, writers[0]!);

@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openStore, Store } from '../index.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyModel, applyReal, callArb, outcome, pathArb, type Call } from './fs-calls.ts';
 import { Model } from './model.ts';
@@ -110,7 +110,7 @@ const commands = fc.commands([
 ], { maxCommands: 60, size: 'large' });
 
 function setup(): { model: ModelState; real: Real } {
-  const store = Store.open({ clock: new TestClock(), mintOrigin: () => ORIGINS[0]! });
+  const store = openStore({ clock: new TestClock(), mintOrigin: () => ORIGINS[0]! });
   return { model: { model: new Model(), open: false }, real: { store, fs: FileSystem.live(store), fh: null } };
 }
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { syncOnce } from '../client/sync.ts';
-import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
+import { syncOnce } from '../client/index.ts';
+import { canonicalTree, FileSystem, openStore, Store } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
@@ -46,7 +46,7 @@ describe('replication', () => {
     await fc.assert(fc.asyncProperty(fc.array(stepArb, { maxLength: 50, size: 'large' }), async (steps) => {
       const file = join(dir, `crashy-${runs++}.db`);
       const clocks = [0, 1, 2, 3].map((i) => new TestClock(BASE_MS + i * 5_000));
-      const open = (i: number) => Store.open({ clock: clocks[i], mintOrigin: () => ORIGINS[i]!, ...(i === 2 ? { file } : {}) });
+      const open = (i: number) => openStore({ clock: clocks[i], mintOrigin: () => ORIGINS[i]!, ...(i === 2 ? { file } : {}) });
       const replicas: Store[] = [open(0), open(1), open(2)];
       const down = new Set<string>();
       const link = (a: number, b: number) => `${Math.min(a, b)}-${Math.max(a, b)}`;

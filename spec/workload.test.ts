@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
-import { FileSystem, Store } from '../projections/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import { applyReal, callArb, outcome } from './fs-calls.ts';
 
 const OPS = Number(process.env.LEDGERFS_WORKLOAD_OPS ?? 100_000);
@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it(`ledgerfs verify passes after ${OPS} random ops (seed ${SEED})`, () => {
   const file = join(dir, 'workload.db');
-  const store = Store.open({ file });
+  const store = openStore({ file });
   const fs = FileSystem.live(store);
   let calls = 0;
   for (let round = 0; store.log.count() < OPS; round++) {

@@ -1,7 +1,7 @@
 // Shared by the CLI commands: opening a store that must exist, usage errors.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Store, type StoreOptions } from '../../projections/index.ts';
+import { openStore, type OpenStoreOptions, type Store } from '../../index.ts';
 
 export class UsageError extends Error {
   readonly code = 'EUSAGE';
@@ -13,8 +13,8 @@ export function needArg(value: string | undefined, what: string): string {
 }
 
 /** Opens an existing store file; refuses to create one by accident. */
-export function openExisting(db: string | undefined, options: Omit<StoreOptions, 'file'> = {}): Store {
+export function openExisting(db: string | undefined, options: Omit<OpenStoreOptions, 'file'> = {}): Store {
   const file = resolve(needArg(db, '<db>'));
   if (!existsSync(file)) throw new Error(`no store at ${file} (create one with: ledgerfs init ${db})`);
-  return Store.open({ ...options, file });
+  return openStore({ ...options, file });
 }

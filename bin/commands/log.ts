@@ -1,6 +1,6 @@
 // log: the ops in timestamp order, each with its kind, the paths it touched (as they were when
 // it applied, found by replaying the log into a scratch projection) and who made it.
-import { formatRef, openSqlite, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
+import { formatRef, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
 import { Projector, showName } from '../../projections/index.ts';
 import { openExisting, UsageError } from './common.ts';
 
@@ -36,7 +36,7 @@ export function runLog([db]: string[], values: { path?: string | boolean; actor?
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit >= 0)) throw new UsageError('--limit wants a number');
   const store = openExisting(db);
-  const scratch = openSqlite(':memory:');
+  const scratch = store.sql.scratch();
   try {
     const projector = new Projector(scratch, store.log);
     // After compaction the log starts at the checkpoint: so does the replay.
