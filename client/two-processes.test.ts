@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../index.ts';
 import { reap, spawnWsd, type WsdProcess } from '../server/wsd-process.ts';
+import { until } from '../spec/harness/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-e2e-'));
 const mounts = [join(dir, 'mnt1'), join(dir, 'mnt2')];
@@ -18,15 +19,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const contents = (mount: string) => Object.fromEntries(readdirSync(mount).sort().map((name) => [name, readFileSync(join(mount, name), 'utf8')]));
 

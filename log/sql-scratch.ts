@@ -1,12 +1,13 @@
 // A scratch database inside the one a Durable Object has: the tables a scratch user creates get
 // a prefix, and every statement it runs is rewritten to name them. Only names the scratch itself
 // created are rewritten, and only where SQL names a table or index (after FROM, JOIN, INTO,
-// UPDATE, TABLE, INDEX, ON, or in pragma_table_info), so columns and aliases keep their names.
+// UPDATE, TABLE, INDEX, ON, in pragma_table_info, or before `.column`), so columns and aliases
+// keep their names.
 import { assert } from './assert.ts';
 import type { SqlAdapter, SqlStatement } from './sql.ts';
 
 const CREATED = /\bCREATE\s+(?:TABLE|INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)/gi;
-const NAMED = /(\b(?:FROM|JOIN|INTO|UPDATE|TABLE|INDEX|EXISTS|ON)\s+|pragma_table_info\(')([A-Za-z_][A-Za-z0-9_]*)\b/gi;
+const NAMED = /(\b(?:FROM|JOIN|INTO|UPDATE|TABLE|INDEX|EXISTS|ON)\s+|pragma_table_info\('|(?<![\w.]))([A-Za-z_][A-Za-z0-9_]*)\b(?=(\.[A-Za-z_])?)/gi;
 
 let scratches = 0;
 
@@ -24,7 +25,8 @@ export class PrefixedScratch implements SqlAdapter {
   /** `sql` with the scratch's own table and index names prefixed. */
   private rewrite(sql: string): string {
     for (const [, name] of sql.matchAll(CREATED)) this.names.add(name!);
-    return sql.replace(NAMED, (all, lead: string, name: string) => (this.names.has(name) ? `${lead}${this.prefix}${name}` : all));
+    return sql.replace(NAMED, (all, lead: string | undefined, name: string, qualifies: string | undefined) => (
+      (lead || qualifies) && this.names.has(name) ? `${lead ?? ''}${this.prefix}${name}` : all));
   }
 
   exec(sql: string): void {

@@ -3,8 +3,8 @@
 // projections/ code as wsd, and it serves the same sync, filesystem and log surfaces over capnweb
 // (WebSocket, or HTTP batch). The Worker in front (worker.ts) checks the token and routes here.
 import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
-import { DoSqlite, MESSAGE_BYTES_MAX, type DoStorage } from '../log/index.ts';
-import { FileSystem, resolveAt, Store } from '../projections/index.ts';
+import { DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
+import { FileSystem, resolveAt, RpcInputError, Store } from '../projections/index.ts';
 import { FilesystemService } from './filesystem-service.ts';
 
 /** The part of a Durable Object's state this class uses. */
@@ -28,10 +28,10 @@ export class DurableWorkspaceService extends FilesystemService {
    * Replaces the log up to `at` (an op ORIGIN:seq, epoch ms or a date) with a checkpoint; peers
    * behind it load it when they next sync (spec/semantics.md, "Compaction").
    */
-  compact(at: unknown): { ts: string; ops: number; pages: number } {
-    if (typeof at !== 'string' || at === '') throw new TypeError('compact wants a position: ORIGIN:seq, epoch milliseconds or a date');
+  compact(at: unknown): { ts: string; ops: number; pages: number; versionVector: VersionVector } {
+    if (typeof at !== 'string' || at === '') throw new RpcInputError('compact wants a position: ORIGIN:seq, epoch milliseconds or a date');
     const checkpoint = this.home.compact(resolveAt(this.home, at));
-    return { ts: checkpoint.ts, ops: checkpoint.ops, pages: checkpoint.pages };
+    return { ts: checkpoint.ts, ops: checkpoint.ops, pages: checkpoint.pages, versionVector: checkpoint.versionVector };
   }
 }
 

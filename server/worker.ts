@@ -21,6 +21,14 @@ export interface Env {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ROUTE = /^\/workspaces\/([^/]+)\/(ws|api)$/;
 
+const decodeName = (raw: string): string | null => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+};
+
 const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 
 /** Compares digests of the two tokens, so the time taken says nothing about the guess. */
@@ -40,8 +48,8 @@ export default {
     if (!route) return text(404, 'not found: workspaces are at /workspaces/<name>/ws and /workspaces/<name>/api\n');
     if (!env.LEDGERFS_TOKEN) return text(503, 'this Worker has no LEDGERFS_TOKEN secret: set one (wrangler secret put LEDGERFS_TOKEN)\n');
     if (!(await authorized(request, env.LEDGERFS_TOKEN))) return text(401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
-    const name = decodeURIComponent(route[1]!);
-    if (!NAME.test(name)) return text(400, `bad workspace name ${JSON.stringify(name)}: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit\n`);
+    const name = decodeName(route[1]!);
+    if (name === null || !NAME.test(name)) return text(400, `bad workspace name ${JSON.stringify(name ?? route[1])}: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit\n`);
     return env.WORKSPACES.get(env.WORKSPACES.idFromName(name)).fetch(request);
   },
 };

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../log/index.ts';
 import type { ExecEvent } from './exec-runner.ts';
 import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from './wsd-process.ts';
+import { failure } from '../spec/harness/wait.ts';
 
 const WSD = join(import.meta.dirname, '../bin/wsd.ts');
 const CLI = join(import.meta.dirname, '../bin/ledgerfs.ts');
@@ -25,15 +26,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** What a call rejects with: capnweb carries the error's name, message and own fields. */
-async function failure(call: Promise<unknown>): Promise<{ name: string; message: string; code?: string }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as { name: string; message: string; code?: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('wsd configuration', () => {
   const run = (env: Record<string, string>) => spawnSync(process.execPath, [WSD], { env: { ...process.env, PORT: '0', MOUNT_POINT: mnt, FUSE_MOUNT: 'none', ...env }, encoding: 'utf8', timeout: 20_000 });
