@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench).
+// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench),
+// and the Worker + Durable Object replicas run locally (worker).
 // The daemon that serves a replica over HTTP, mounts it and runs commands is bin/wsd.ts.
 import { parseArgs } from 'node:util';
 
@@ -16,6 +17,9 @@ const USAGE = `usage: ledgerfs <command> [options]
   mount <db> <mountpoint> [--mode auto|fuse|shim|none]
                                      serve the store at a directory until SIGTERM/SIGINT
                                      (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
+  worker [--dir D] [--port N] [--host H] [--name W] [--json]
+                                     run the Worker + Durable Object replicas locally (workerd via
+                                     miniflare), storage in D (default .ledgerfs-worker), port 8787
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
   bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
@@ -31,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   replay: async () => (await import('./commands/replay.ts')).runReplay,
   compact: async () => (await import('./commands/compact.ts')).runCompact,
   mount: async () => (await import('./commands/mount.ts')).runMount,
+  worker: async () => (await import('./commands/worker.ts')).runWorker,
   bench: async () => (await import('./commands/bench.ts')).runBench,
 };
 
@@ -40,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
-      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' },
+      dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [name, ...rest] = positionals;
