@@ -74,7 +74,11 @@ export class DoSqlite implements SqlAdapter {
         return rows;
       },
       get: (...params) => {
-        const next = this.run(sql, params).next();
+        const cursor = this.run(sql, params);
+        const next = cursor.next();
+        // A cursor not read to its end keeps its statement active (a later DROP TABLE of what it
+        // reads fails SQLITE_LOCKED), and workerd's cursors cannot be closed early.
+        drain(cursor);
         return next.done ? undefined : rowOf<Row>(next.value);
       },
       values: (...params) => {
@@ -94,7 +98,7 @@ export class DoSqlite implements SqlAdapter {
   sync(): void {}
 
   hasTable(name: string): boolean {
-    return !this.run("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).next().done;
+    return this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   scratch(): SqlAdapter {

@@ -1,9 +1,8 @@
 // Filesystem calls as data, with fast-check arbitraries, applied to the reference model or to
 // a real FileSystem. Paths come from a tiny namespace so that calls collide often.
-import { constants } from 'node:fs';
 import fc from 'fast-check';
 import { CHUNK_BYTES } from '../log/index.ts';
-import { FsError, type FileSystem } from '../projections/index.ts';
+import { FsError, openFlags, type FileSystem } from '../projections/index.ts';
 import { Model, ModelError } from './model.ts';
 
 export type Call =
@@ -75,7 +74,7 @@ export function applyModel(model: Model, call: Call): void {
 }
 
 export function applyReal(fs: FileSystem, call: Call): void {
-  const { O_WRONLY, O_CREAT, O_TRUNC, O_EXCL } = constants;
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_EXCL } = openFlags;
   switch (call.op) {
     case 'mkdir': fs.mkdir(call.path, call.mode); return;
     case 'writeFile': {

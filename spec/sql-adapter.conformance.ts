@@ -72,6 +72,17 @@ export const ADAPTER_CHECKS: Record<string, AdapterCheck> = {
     assert(sql.prepare<{ n: number }>('SELECT count(*) AS n FROM t').get()!.n === 2, 'exec runs several statements');
   },
 
+  'get() of a query with many rows leaves no statement holding the table'(open) {
+    const sql = open();
+    sql.exec('CREATE TABLE t (x INTEGER)');
+    sql.transaction(() => {
+      for (let i = 0; i < 5; i++) sql.prepare('INSERT INTO t VALUES (?)').run(i);
+    });
+    same(sql.prepare('SELECT x FROM t ORDER BY x').get(), { x: 0 }, 'the first row');
+    sql.exec('DROP TABLE t');
+    assert(!sql.hasTable('t'), 'dropped');
+  },
+
   'tables and their columns are listed (sqlite_master, pragma_table_info)'(open) {
     const sql = open();
     assert(!sql.hasTable('t'), 'no table yet');
