@@ -1,36 +1,12 @@
-// The source replica of bench sync, run as its own process: a store with `ops` ops (the log
-// bench's workload plus 1,000 files of 64 KiB), served over HTTP/WebSocket until stdin closes.
-// Prints one JSON line: port, op and chunk bytes, counts, fingerprint.
-import { randomBytes } from 'node:crypto';
-import { FileSystem, openStore } from '../index.ts';
+// The source replica of bench sync, run as its own process: the workload (sync-workload.ts),
+// served over HTTP/WebSocket until stdin closes. Prints one JSON line: port and what it holds.
 import { startHttpServer } from '../server/http-server.ts';
 import { SyncService } from '../server/sync-service.ts';
-import { workload } from './log.ts';
+import { sourceFigures, sourceStore } from './sync-workload.ts';
 
-const FILES = 1000;
-const FILE_BYTES = 64 * 1024;
-
-const ops = Number(process.argv[2]);
-const source = openStore({ verifyChunks: false });
-const fs = FileSystem.live(source);
-const bodies = workload(source, ops - 2 * FILES - 1);
-source.transaction(() => {
-  for (const body of bodies) source.commit(body, { kind: 'cli' });
-});
-source.transaction(() => {
-  fs.mkdir('/files');
-  for (let i = 0; i < FILES; i++) fs.writeFile(`/files/f${i}`, randomBytes(FILE_BYTES));
-});
+const source = sourceStore(Number(process.argv[2]));
 const server = await startHttpServer({ session: () => new SyncService(source) });
-const { count, bytes } = source.chunks.totals();
-process.stdout.write(`${JSON.stringify({
-  port: server.port,
-  opBytes: [...source.log.scan()].reduce((sum, s) => sum + s.bytes.length, 0),
-  chunkBytes: bytes,
-  count: source.log.count(),
-  chunkCount: count,
-  fingerprint: source.log.fingerprint(),
-})}\n`);
+process.stdout.write(`${JSON.stringify({ port: server.port, ...sourceFigures(source) })}\n`);
 process.stdin.resume();
 process.stdin.once('end', () => {
   void server.close().then(() => {
