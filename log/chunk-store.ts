@@ -1,5 +1,8 @@
 // Content-addressed chunks: each distinct sha256 is stored once. A chunk is live while an op
-// in the log (or a pinned write buffer) references it; gc() deletes the rest.
+// in the log (or a pinned write buffer) references it; gc() deletes the rest. A chunk's bytes
+// may live elsewhere (a Durable Object's R2 bucket): its row keeps the hash and size, the bytes
+// are loaded into memory before a read needs them, and a read that finds them missing throws
+// ChunkNotLoadedError, so the caller can load them and run the read again.
 import { hash } from 'node:crypto';
 import { assert } from './assert.ts';
 import { CHUNK_BYTES, CHUNK_CACHE_BYTES_MAX } from './limits.ts';
@@ -28,18 +31,31 @@ export class MissingChunkError extends Error {
   }
 }
 
+/** The chunk's bytes are elsewhere (see offloaded()) and not loaded: load(), then try again. */
+export class ChunkNotLoadedError extends Error {
+  override name = 'ChunkNotLoadedError';
+  readonly code = 'EAGAIN';
+  readonly hash: Uint8Array;
+  constructor(digest: Uint8Array) {
+    super(`chunk ${hex(digest)} is not loaded`);
+    this.hash = digest;
+  }
+}
+
 export function sha256(data: Uint8Array): Buffer {
   return hash('sha256', data, 'buffer') as unknown as Buffer;
 }
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);`;
+/** data is NULL for a chunk whose bytes were moved elsewhere (offloaded). */
+const SCHEMA = `CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, size INTEGER NOT NULL, data BLOB);`;
 
 export class ChunkStore {
   private readonly stmt: {
-    insert: SqlStatement; get: SqlStatement<{ data: Uint8Array }>; has: SqlStatement<{ one: number }>;
-    totals: SqlStatement<{ n: number; bytes: number | null }>;
+    insert: SqlStatement; get: SqlStatement<{ data: Uint8Array | null }>; has: SqlStatement<{ one: number }>;
+    totals: SqlStatement<{ n: number; bytes: number | null }>; local: SqlStatement<{ hash: Uint8Array; data: Uint8Array }>;
+    offload: SqlStatement; localTotals: SqlStatement<{ n: number; bytes: number | null }>;
   };
   /** Hashes held by uncommitted write buffers: gc must not take them. */
   private readonly pins = new Map<string, number>();
@@ -60,6 +76,9 @@ export class ChunkStore {
       get: sql.prepare('SELECT data FROM chunks WHERE hash = ?'),
       has: sql.prepare('SELECT 1 AS one FROM chunks WHERE hash = ?'),
       totals: sql.prepare('SELECT count(*) AS n, sum(size) AS bytes FROM chunks'),
+      local: sql.prepare('SELECT hash, data FROM chunks WHERE data IS NOT NULL LIMIT ?'),
+      offload: sql.prepare('UPDATE chunks SET data = NULL WHERE hash = ?'),
+      localTotals: sql.prepare('SELECT count(*) AS n, sum(size) AS bytes FROM chunks WHERE data IS NOT NULL'),
     };
   }
 
@@ -95,12 +114,36 @@ export class ChunkStore {
     }
     const row = this.stmt.get.get(digest);
     if (!row) throw new MissingChunkError(key);
+    if (row.data === null) throw new ChunkNotLoadedError(digest);
     if (this.verifyOnRead) {
       const actual = sha256(row.data);
       if (!actual.equals(digest)) throw new ChunkHashError(key, hex(actual));
     }
     this.remember(key, row.data);
     return row.data;
+  }
+
+  /** Up to `limit` chunks whose bytes are here, to move elsewhere. */
+  local(limit: number): Array<{ hash: Uint8Array; data: Uint8Array }> {
+    return this.stmt.local.all(limit);
+  }
+
+  /** The chunk's bytes are stored elsewhere now: keep its hash and size only. */
+  offloaded(digest: Uint8Array): void {
+    this.stmt.offload.run(digest);
+  }
+
+  /** Bytes of an offloaded chunk fetched back, hash-checked, kept with the recently read ones. */
+  load(digest: Uint8Array, data: Uint8Array): void {
+    const actual = sha256(data);
+    if (!actual.equals(digest)) throw new ChunkHashError(hex(digest), hex(actual));
+    this.remember(hex(digest), data);
+  }
+
+  /** Chunks whose bytes are in this database (the rest are offloaded). */
+  localTotals(): { count: number; bytes: number } {
+    const row = this.stmt.localTotals.get()!;
+    return { count: row.n, bytes: row.bytes ?? 0 };
   }
 
   private remember(key: string, data: Uint8Array): void {

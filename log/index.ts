@@ -13,5 +13,5 @@ export { checkCheckpoint, CheckpointError, pagesDigest, stableCut, type Checkpoi
 export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';
 export { DoSqlite, DoLimitError, type DoStorage } from './sqlite-do.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
-export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';
+export { ChunkStore, ChunkHashError, ChunkNotLoadedError, MissingChunkError, sha256, hex } from './chunk-store.ts';
 export { BulkWriter } from './bulk.ts';

@@ -26,6 +26,10 @@ export const OP_PAGE_COUNT = 4096;
 export const CHUNK_CACHE_BYTES_MAX = 32 * 1024 * 1024;
 /** Dirty chunk bytes one write buffer may hold in memory before spilling to the chunk store. */
 export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;
+/** RPC: bytes one readFile or read answers with (wsd); larger files are read in ranges. */
+export const RPC_READ_BYTES_MAX = 64 * 1024 * 1024;
+/** RPC: the same on a Durable Object, whose isolate has DO_MEMORY_BYTES_MAX: half the chunk cache. */
+export const DO_READ_BYTES_MAX = CHUNK_CACHE_BYTES_MAX / 2;
 /** Sync: raw op bytes per pull/push page (a page's message stays well under 1 MiB). */
 export const SYNC_PAGE_BYTES_MAX = 512 * 1024;
 /** Sync: ops per page. */

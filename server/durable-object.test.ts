@@ -1,7 +1,8 @@
 // The Durable Object replica on workerd (miniflare, SQLite storage): the Worker's routes and
 // token, the filesystem and log surface over a capnweb WebSocket and HTTP batch, malformed calls
-// changing nothing, a restart on the same storage resuming with nothing resent, and a laggard
-// behind a compaction done on the object loading its checkpoint.
+// changing nothing, a restart on the same storage resuming with nothing resent, a laggard behind
+// a compaction done on the object loading its checkpoint, and chunk bytes in an R2 bucket.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncOnce } from '../client/index.ts';
 import { canonicalTree, FileSystem, openStore, type Store } from '../index.ts';
-import type { Op } from '../log/index.ts';
+import { CHUNK_BYTES, DO_READ_BYTES_MAX, type Op } from '../log/index.ts';
 import { failure } from '../spec/harness/wait.ts';
 import type { DurableWorkspaceService } from './durable-object.ts';
 import { startLocalWorker, type LocalWorker } from './local-worker.ts';
@@ -23,8 +24,8 @@ const TOKEN = 'do-secret';
 let worker: LocalWorker;
 const sockets: WebSocket[] = [];
 
-function connect(name: string, token: string | null = TOKEN): Stub {
-  const socket = new WebSocket(worker.wsUrl(name), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+function connect(name: string, token: string | null = TOKEN, at: LocalWorker = worker): Stub {
+  const socket = new WebSocket(at.wsUrl(name), { headers: token ? { authorization: `Bearer ${token}` } : {} });
   sockets.push(socket);
   return newWebSocketRpcSession<DurableWorkspaceService>(socket as unknown as globalThis.WebSocket);
 }
@@ -200,5 +201,55 @@ describe('the Durable Object replica', () => {
     } finally {
       for (const store of stores) store.close();
     }
+  });
+});
+
+describe('the Durable Object replica with an R2 bucket', () => {
+  it('moves chunk bytes to the bucket, keeps only their hashes, and reads, syncs and restarts from it', async () => {
+    const state = join(dir, 'r2-state');
+    let bucketed = await startLocalWorker({ persist: state, token: TOKEN, r2: true });
+    const local = openStore();
+    try {
+      const api = connect('bucketed', TOKEN, bucketed);
+      const data = randomBytes(64 * 2 ** 20);
+      // One message carries at most MESSAGE_BYTES_MAX (base64): a chunk per call.
+      for (let at = 0; at < data.length; at += CHUNK_BYTES) await api.write('/big.bin', data.subarray(at, at + CHUNK_BYTES), at, { create: true });
+      const settled = async () => {
+        for (let i = 0; i < 200; i++) {
+          const { chunks } = await api.stats();
+          if (chunks.localCount === 0) return chunks;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`chunks never left SQLite: ${JSON.stringify(await api.stats())}`);
+      };
+      expect(await settled()).toMatchObject({ count: 128, bytes: data.length, localBytes: 0, r2: true, lastError: null });
+      const bucket = await bucketed.miniflare.getR2Bucket('CHUNKS');
+      expect((await bucket.list({ prefix: 'chunks/' })).objects).toHaveLength(128);
+      expect((await api.stats()).databaseBytes).toBeLessThan(8 * 2 ** 20);
+      expect(await failure(api.readFile('/big.bin'))).toMatchObject({ code: 'EFBIG' });
+      const readAll = async (stub: Stub) => {
+        const parts: Uint8Array[] = [];
+        for (let at = 0; at < data.length; at += DO_READ_BYTES_MAX) parts.push(await stub.read('/big.bin', at, DO_READ_BYTES_MAX));
+        return Buffer.concat(parts);
+      };
+      const want = createHash('sha256').update(data).digest('hex');
+      expect(createHash('sha256').update(await readAll(api)).digest('hex')).toBe(want);
+      await api.write('/big.bin', new TextEncoder().encode('patched'), 1000);
+      expect(text(await api.read('/big.bin', 1000, 7))).toBe('patched');
+      await syncOnce(local, api);
+      expect(createHash('sha256').update(FileSystem.live(local).readFile('/big.bin')).digest('hex')).toBe(createHash('sha256').update(await readAll(api)).digest('hex'));
+
+      closeSockets();
+      await bucketed.dispose();
+      bucketed = await startLocalWorker({ persist: state, token: TOKEN, r2: true });
+      const again = connect('bucketed', TOKEN, bucketed);
+      expect(text(await again.read('/big.bin', 1000, 7))).toBe('patched');
+      expect((await again.stats()).chunks.localCount).toBe(0);
+    } finally {
+      local.close();
+      closeSockets();
+      await bucketed.dispose();
+    }
+
   });
 });

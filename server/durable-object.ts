@@ -3,25 +3,57 @@
 // projections/ code as wsd, and it serves the same sync, filesystem and log surfaces over capnweb
 // (WebSocket, or HTTP batch). The Worker in front (worker.ts) checks the token and routes here.
 import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
-import { DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
+import { DO_READ_BYTES_MAX, DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
 import { FileSystem, resolveAt, RpcInputError, Store } from '../projections/index.ts';
 import { FilesystemService } from './filesystem-service.ts';
+import { R2Chunks, type Bucket } from './r2-chunks.ts';
 
 /** The part of a Durable Object's state this class uses. */
 export interface DurableObjectState {
-  storage: DoStorage;
+  storage: DoStorage & { readonly sql: { readonly databaseSize: number } };
+}
+
+/** The object's bindings: an R2 bucket for chunk bytes, optional. */
+export interface DurableObjectEnv {
+  CHUNKS?: Bucket;
+}
+
+/** One replica in one Durable Object: its store, live filesystem and chunk tier. */
+export interface Home {
+  store: Store;
+  fs: FileSystem;
+  r2: R2Chunks | null;
+  databaseBytes(): number;
 }
 
 /**
  * The Durable Object's RPC surface: the filesystem, log and sync surfaces (filesystem-service.ts)
- * plus compact, which only the durable home of a workspace offers.
+ * plus compact and stats. With chunks in R2, every call that reads chunk bytes fetches the ones
+ * it meets and runs again (R2Chunks.withChunks).
  */
 export class DurableWorkspaceService extends FilesystemService {
-  private readonly home: Store;
+  private readonly home: Home;
 
-  constructor(store: Store, fs: FileSystem, caller: string) {
-    super(store, fs, { kind: 'rpc', id: caller });
-    this.home = store;
+  constructor(home: Home, caller: string) {
+    super(home.store, home.fs, { kind: 'rpc', id: caller }, DO_READ_BYTES_MAX);
+    this.home = home;
+  }
+
+  protected override withChunks<T>(call: () => T): T | Promise<T> {
+    return this.home.r2 ? this.home.r2.withChunks(call) : call();
+  }
+
+  /** Rows, log, chunk bytes in SQLite and in R2, the database's size. */
+  stats(): { ops: number; fingerprint: string; chunks: { count: number; bytes: number; localCount: number; localBytes: number; r2: boolean; lastError: string | null }; databaseBytes: number } {
+    const { store, r2 } = this.home;
+    const all = store.chunks.totals();
+    const local = store.chunks.localTotals();
+    return {
+      ops: store.log.count(),
+      fingerprint: store.log.fingerprint(),
+      chunks: { count: all.count, bytes: all.bytes, localCount: local.count, localBytes: local.bytes, r2: r2 !== null, lastError: r2?.lastError ?? null },
+      databaseBytes: this.home.databaseBytes(),
+    };
   }
 
   /**
@@ -30,18 +62,23 @@ export class DurableWorkspaceService extends FilesystemService {
    */
   compact(at: unknown): { ts: string; ops: number; pages: number; versionVector: VersionVector } {
     if (typeof at !== 'string' || at === '') throw new RpcInputError('compact wants a position: ORIGIN:seq, epoch milliseconds or a date');
-    const checkpoint = this.home.compact(resolveAt(this.home, at));
+    const { store } = this.home;
+    const checkpoint = store.compact(resolveAt(store, at));
     return { ts: checkpoint.ts, ops: checkpoint.ops, pages: checkpoint.pages, versionVector: checkpoint.versionVector };
   }
 }
 
 export class WorkspaceObject {
-  private readonly store: Store;
-  private readonly fs: FileSystem;
+  private readonly home: Home;
 
-  constructor(state: DurableObjectState) {
-    this.store = new Store(new DoSqlite(state.storage));
-    this.fs = FileSystem.live(this.store);
+  constructor(state: DurableObjectState, env: DurableObjectEnv = {}) {
+    const store = new Store(new DoSqlite(state.storage));
+    const r2 = env.CHUNKS ? new R2Chunks(env.CHUNKS, store.chunks) : null;
+    this.home = { store, fs: FileSystem.live(store), r2, databaseBytes: () => state.storage.sql.databaseSize };
+    if (r2) {
+      store.onCommit(() => void r2.offload());
+      void r2.offload();
+    }
   }
 
   /** `/ws` (a WebSocket upgrade) or `/api` (POST, a capnweb HTTP batch); the Worker checked the token. */
@@ -52,7 +89,7 @@ export class WorkspaceObject {
       if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return text(426, 'upgrade required: ws speaks capnweb over a WebSocket\n');
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket & { accept(): void }];
       server.accept();
-      const service = new DurableWorkspaceService(this.store, this.fs, `ws ${caller}`);
+      const service = new DurableWorkspaceService(this.home, `ws ${caller}`);
       server.addEventListener('close', () => service.close());
       server.addEventListener('error', () => service.close());
       newWebSocketRpcSession(server, service);
@@ -62,7 +99,7 @@ export class WorkspaceObject {
       if (request.method !== 'POST') return text(405, 'method not allowed\n', { allow: 'POST' });
       const length = Number(request.headers.get('content-length'));
       if (!(length <= 2 * MESSAGE_BYTES_MAX)) return text(413, `a batch is at most ${2 * MESSAGE_BYTES_MAX} bytes, with its content-length\n`);
-      const service = new DurableWorkspaceService(this.store, this.fs, `http ${caller}`);
+      const service = new DurableWorkspaceService(this.home, `http ${caller}`);
       try {
         return await newHttpBatchRpcResponse(request, service);
       } finally {

@@ -3,7 +3,7 @@
 // checked before anything changes, and each mutating call is one store transaction, so a call
 // that fails changes nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
-import type { Actor, Op, VersionVector } from '../log/index.ts';
+import { RPC_READ_BYTES_MAX, type Actor, type Op, type VersionVector } from '../log/index.ts';
 import { checkVersionVector, FileSystem, FsError, openFlags, pathText, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { SyncService } from './sync-service.ts';
 
@@ -26,7 +26,6 @@ const { O_CREAT, O_TRUNC, O_WRONLY } = openFlags;
 const SLASH = 0x2f;
 
 const LOG_PAGE_MAX = 4096;
-const READ_BYTES_MAX = 64 * 1024 * 1024;
 
 export const bad = (message: string) => new RpcInputError(message);
 
@@ -86,9 +85,13 @@ export class FilesystemService extends SyncService {
   private readonly replica: Store;
   private readonly logWatchers = new Set<() => void>();
 
+  /** Bytes one readFile or read answers with, at most. */
+  protected readonly readBytesMax: number;
+
   /** `fs` is the replica's live filesystem; this service's ops are made as `actor`. */
-  constructor(store: Store, fs: FileSystem, actor: Actor) {
+  constructor(store: Store, fs: FileSystem, actor: Actor, readBytesMax = RPC_READ_BYTES_MAX) {
     super(store);
+    this.readBytesMax = readBytesMax;
     this.replica = store;
     this.fs = fs.as(actor);
   }
@@ -116,19 +119,27 @@ export class FilesystemService extends SyncService {
     return this.fs.readdir(path(p)).map(dirItem);
   }
 
-  readFile(p: unknown): Uint8Array {
+  readFile(p: unknown): Uint8Array | Promise<Uint8Array> {
+    return this.withChunks(() => this.#readFileNow(p));
+  }
+
+  #readFileNow(p: unknown): Uint8Array {
     const target = path(p);
     const size = this.fs.stat(target).size;
-    if (size > READ_BYTES_MAX) throw new FsError('EFBIG', 'readFile', String(p), `${size} bytes; read it in ranges with read()`);
+    if (size > this.readBytesMax) throw new FsError('EFBIG', 'readFile', String(p), `${size} bytes; read it in ranges with read()`);
     return this.fs.readFile(target);
   }
 
   /** Up to `length` bytes from `offset` (fewer at the end of the file). */
-  read(p: unknown, offset: unknown, length: unknown): Uint8Array {
+  read(p: unknown, offset: unknown, length: unknown): Uint8Array | Promise<Uint8Array> {
+    return this.withChunks(() => this.#readNow(p, offset, length));
+  }
+
+  #readNow(p: unknown, offset: unknown, length: unknown): Uint8Array {
     const target = path(p);
     const fh = this.fs.open(target, 0);
     try {
-      return this.fs.read(fh, integer(offset, 'offset', 0, Number.MAX_SAFE_INTEGER), integer(length, 'length', 0, READ_BYTES_MAX));
+      return this.fs.read(fh, integer(offset, 'offset', 0, Number.MAX_SAFE_INTEGER), integer(length, 'length', 0, this.readBytesMax));
     } finally {
       this.fs.release(fh);
     }
@@ -161,7 +172,11 @@ export class FilesystemService extends SyncService {
   }
 
   /** Writes `data` at `offset` into an existing file (creating it with `{create: true}`). */
-  write(p: unknown, data: unknown, offset: unknown, opts?: unknown): number {
+  write(p: unknown, data: unknown, offset: unknown, opts?: unknown): number | Promise<number> {
+    return this.withChunks(() => this.#writeNow(p, data, offset, opts));
+  }
+
+  #writeNow(p: unknown, data: unknown, offset: unknown, opts?: unknown): number {
     const { create } = options(opts, 'write options', ['create']);
     const target = path(p);
     const content = bytes(data);
@@ -169,7 +184,11 @@ export class FilesystemService extends SyncService {
     return this.withHandle(target, flag(create, 'create') ? O_WRONLY | O_CREAT : O_WRONLY, 0o644, (fh) => this.fs.write(fh, content, at));
   }
 
-  truncate(p: unknown, size: unknown): void {
+  truncate(p: unknown, size: unknown): void | Promise<void> {
+    return this.withChunks(() => this.#truncateNow(p, size));
+  }
+
+  #truncateNow(p: unknown, size: unknown): void {
     const target = path(p);
     const length = integer(size, 'size', 0, Number.MAX_SAFE_INTEGER);
     this.withHandle(target, O_WRONLY, 0, (fh) => this.fs.ftruncate(fh, length));

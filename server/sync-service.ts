@@ -34,7 +34,19 @@ export class SyncService extends RpcTarget implements SyncPeer {
    * Chunk bytes by hash, for a peer that pulled ops naming them: the longest prefix of the list
    * that fits the message budget, at least one chunk; the caller asks again for the rest.
    */
-  chunks(hashes: unknown): Uint8Array[] {
+  chunks(hashes: unknown): Uint8Array[] | Promise<Uint8Array[]> {
+    return this.withChunks(() => this.#chunksNow(hashes));
+  }
+
+  /**
+   * Runs a call that reads chunk bytes. Here, as it is; a replica whose chunk bytes may be
+   * elsewhere (the Durable Object with R2) fetches those the call needs and runs it again.
+   */
+  protected withChunks<T>(call: () => T): T | Promise<T> {
+    return call();
+  }
+
+  #chunksNow(hashes: unknown): Uint8Array[] {
     const wanted = checkBytesArray(hashes, 'hashes', SYNC_HASHES_MAX, checkHash);
     const out: Uint8Array[] = [];
     let bytes = 0;

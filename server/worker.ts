@@ -15,6 +15,8 @@ interface Namespace {
 export interface Env {
   WORKSPACES: Namespace;
   LEDGERFS_TOKEN?: string;
+  /** optional: chunk bytes go to this R2 bucket (see r2-chunks.ts) */
+  CHUNKS?: unknown;
 }
 
 /** A workspace name: what a directory or a DNS label would take. */

@@ -13,7 +13,7 @@ class PropertyReplica extends DurableWorkspaceService {
   private readonly harness: ReplicaHarness;
 
   constructor(harness: ReplicaHarness, store: Store, fs: FileSystem) {
-    super(store, fs, 'property');
+    super({ store, fs, r2: null, databaseBytes: () => 0 }, 'property');
     this.harness = harness;
   }
 
