@@ -5,7 +5,7 @@
 import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
+  FILE_BYTES_MAX, REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
@@ -66,6 +66,12 @@ export interface View {
   chunks: ChunkStore;
 }
 
+/** A file size for truncate: EINVAL if it is not one, EFBIG past the largest file. */
+function checkSize(size: number, syscall: string, shown?: string): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', syscall, shown);
+  if (size > FILE_BYTES_MAX) throw new FsError('EFBIG', syscall, shown, `over the ${FILE_BYTES_MAX}-byte file limit`);
+}
+
 const TYPE_OF_MODE: Array<[number, NodeType]> = Object.entries(TYPE_BITS).map(([type, bits]) => [bits, type as NodeType]);
 const S_IFMT = 0o170000;
 
@@ -108,7 +114,7 @@ export class FileSystem {
     const buffer = this.state.buffers.get(ino);
     if (buffer) {
       attr.size = buffer.size;
-      attr.blocks = Math.ceil(buffer.size / 512);
+      attr.blocks = Math.ceil(buffer.allocatedBytes / 512);
     }
     return attr;
   }
@@ -308,7 +314,7 @@ export class FileSystem {
     if (!buffer) throw new FsError('EBADF', 'write', undefined, 'handle is read-only');
     if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', 'write');
     const at = flags & O_APPEND ? buffer.size : offset;
-    if (at + data.length > Number.MAX_SAFE_INTEGER) throw new FsError('EFBIG', 'write');
+    if (at + data.length > FILE_BYTES_MAX) throw new FsError('EFBIG', 'write');
     buffer.actor = this.actor;
     buffer.write(at, data);
     return data.length;
@@ -317,7 +323,7 @@ export class FileSystem {
   ftruncate(fh: number, size: number): void {
     const { buffer } = this.handle(fh, 'ftruncate');
     if (!buffer) throw new FsError('EINVAL', 'ftruncate', undefined, 'handle is not open for writing');
-    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'ftruncate');
+    checkSize(size, 'ftruncate');
     buffer.actor = this.actor;
     buffer.truncate(size);
   }
@@ -548,7 +554,7 @@ export class FileSystem {
   }
 
   private truncateIno(ino: number, size: number, shown: string | undefined): void {
-    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'truncate', shown);
+    checkSize(size, 'truncate', shown);
     const type = this.reader.node(ino)!.type;
     if (type === 'dir') throw new FsError('EISDIR', 'truncate', shown);
     if (type !== 'file') throw new FsError('EINVAL', 'truncate', shown);

@@ -1,7 +1,7 @@
 // Read queries over the projection tables: lookup, getattr, readdir, readlink, read a range.
 // The live tree and every history view answer through this one class.
 import {
-  assert, CHUNK_BYTES, manifestAt, ROOT_ID, TRASH_ID, tsMs,
+  assert, CHUNK_BYTES, manifestBytes, manifestFind, ROOT_ID, TRASH_ID, tsMs, ZERO_CHUNK,
   type ChunkStore, type LogStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
 } from '../log/index.ts';
 import { derivedName, parseDerivedName } from './derived-names.ts';
@@ -161,7 +161,9 @@ export class Reader {
   attr(ino: number, row = this.node(ino)): Attr | undefined {
     if (!row) return undefined;
     const type = row.type as NodeType;
-    const size = type === 'dir' ? DIR_SIZE : type === 'symlink' ? row.target!.length : type === 'file' ? this.content(ino)?.size ?? 0 : 0;
+    const content = type === 'file' ? this.content(ino) : undefined;
+    const size = type === 'dir' ? DIR_SIZE : type === 'symlink' ? row.target!.length : content?.size ?? 0;
+    const stored = content ? manifestBytes(content.manifest) : size;
     const nlink = type === 'dir' ? (row.links > 0 || ino === ROOT_ID ? 2 + row.subdirs : 0) : row.links;
     return {
       ino,
@@ -172,7 +174,7 @@ export class Reader {
       gid: row.gid ?? 0,
       rdev: row.rdev ?? 0,
       size,
-      blocks: Math.ceil(size / 512),
+      blocks: Math.ceil(stored / 512),
       atime: [row.atime_s ?? 0, row.atime_ns ?? 0],
       mtime: [row.mtime_s ?? 0, row.mtime_ns ?? 0],
       ctime: tsSpec(row.ctime_ts),
@@ -225,10 +227,14 @@ export class Reader {
     return this.q.xattrs.all(ino).map((row) => row.name);
   }
 
-  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size. */
+  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size; holes are zeros. */
   read(ino: number, offset: number, length: number, chunks: ChunkStore): Uint8Array {
     const content = this.content(ino);
-    return content ? readManifest(content.size, offset, length, (i) => chunks.get(manifestAt(content.manifest, i).hash)) : new Uint8Array(0);
+    if (!content) return new Uint8Array(0);
+    return readManifest(content.size, offset, length, (i) => {
+      const ref = manifestFind(content.manifest, i);
+      return ref ? chunks.get(ref.hash) : ZERO_CHUNK;
+    });
   }
 
   /** A path of a node now (its oldest live entry), or null if it has none or sits in the trash. */
