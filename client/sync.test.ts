@@ -48,8 +48,8 @@ describe('syncOnce', () => {
     a.fs.release(fh);
     const counting: SyncPeer & { bytes: number } = Object.assign(new SyncService(a.store), { bytes: 0 });
     const chunks = counting.chunks.bind(counting);
-    counting.chunks = (hashes) => {
-      const got = chunks(hashes);
+    counting.chunks = async (hashes) => {
+      const got = await chunks(hashes);
       for (const data of got) counting.bytes += data.length;
       return got;
     };

@@ -221,6 +221,24 @@ describe('FileSystem', () => {
     expect(store.verify().ok).toBe(true);
   });
 
+  it('makes and removes a deep tree in one walk (mkdir -p, rm -r)', () => {
+    const { fs, store } = fresh();
+    const deep = '/a'.repeat(2047);
+    expect(fs.mkdirp(deep)).toBe(0);
+    expect(fs.stat(deep).type).toBe('dir');
+    expect(fs.mkdirp(deep)).toBe(2047);
+    fs.symlink('a', '/link');
+    expect(fs.mkdirp('/link/./b/../c')).toBe(2);
+    expect(names(fs, '/a')).toEqual(['a', 'b', 'c']);
+    fs.writeFile('/file', 'x');
+    expect(code(() => fs.mkdirp('/file/d'))).toBe('ENOTDIR');
+    expect(code(() => fs.rm('/a'))).toBe('EISDIR');
+    fs.rm('/link');
+    fs.rm('/a', true);
+    expect(names(fs, '/')).toEqual(['file']);
+    expect(store.verify().ok).toBe(true);
+  });
+
   it('changes attributes and xattrs', () => {
     const { fs } = fresh();
     fs.writeFile('/f', 'x');

@@ -136,12 +136,13 @@ export class FileSystem {
    * their node's type, so only symlinks need their node read.
    */
   private walk(start: number, path: Uint8Array[], followLast: boolean, syscall: string, shown: PathLike): { ino: number; type: NodeType } {
-    const queue = [...path];
+    /** the names still to walk, the next one last: each step is O(1), so a walk is linear */
+    const queue = path.slice().reverse();
     let current = start;
     let type: NodeType = 'dir';
     let hops = 0;
     while (queue.length > 0) {
-      const name = queue.shift()!;
+      const name = queue.pop()!;
       if (type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(shown));
       if (isDot(name)) continue;
       if (isDotDot(name)) {
@@ -155,7 +156,7 @@ export class FileSystem {
         const target = this.reader.node(entry.node)!.target!;
         if (target.length === 0) throw new FsError('ENOENT', syscall, pathText(shown));
         if (target[0] === 0x2f) current = ROOT_ID;
-        queue.unshift(...splitPath(target, syscall).parts);
+        queue.push(...splitPath(target, syscall).parts.reverse());
         continue;
       }
       current = entry.node;
@@ -435,6 +436,32 @@ export class FileSystem {
     return this.attrOf(ino, 'mkdir');
   }
 
+  /**
+   * mkdir -p: walks the path once, creating each directory that is missing (an existing one is
+   * fine, anything else is ENOTDIR). Returns the index of the first component it created, or
+   * the component count when it created none.
+   */
+  mkdirp(path: PathLike, mode = 0o755): number {
+    const { parts } = splitPath(path, 'mkdir');
+    let dir = ROOT_ID;
+    let first = parts.length;
+    /** `dir` was made by this call, so it is empty: no lookup (a SQL read) needed */
+    let made = false;
+    parts.forEach((name, i) => {
+      if (!isDot(name) && !isDotDot(name) && (made || !this.reader.lookup(dir, name))) {
+        dir = this.makeNode({ parent: dir, name, entry: undefined }, 'dir', mode, 0, new Uint8Array(0), 'mkdir', path);
+        first = Math.min(first, i);
+        made = true;
+        return;
+      }
+      const next = this.walk(dir, [name], true, 'mkdir', path);
+      if (next.type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(path));
+      dir = next.ino;
+      made &&= isDot(name);
+    });
+    return first;
+  }
+
   /** Creates a non-directory node; the type comes from the S_IFMT bits of `mode` (0 means file). */
   mknod(path: PathLike, mode: number, rdev = 0): Attr {
     const bits = mode & S_IFMT;
@@ -464,7 +491,10 @@ export class FileSystem {
   }
 
   unlink(path: PathLike): void {
-    const slot = this.slot(path, 'unlink');
+    this.unlinkAt(this.slot(path, 'unlink'), path);
+  }
+
+  private unlinkAt(slot: Slot, path: PathLike): void {
     if (!slot.entry) throw new FsError('ENOENT', 'unlink', pathText(path));
     const conflict = this.reader.isConflictCopy(slot.entry.node) ? this.reader.conflict(slot.entry.node) : undefined;
     if (conflict) {
@@ -479,11 +509,35 @@ export class FileSystem {
   }
 
   rmdir(path: PathLike): void {
-    const slot = this.slot(path, 'rmdir');
+    this.rmdirAt(this.slot(path, 'rmdir'), path);
+  }
+
+  private rmdirAt(slot: Slot, path: PathLike): void {
     if (!slot.entry) throw new FsError('ENOENT', 'rmdir', pathText(path));
     if (slot.entry.type !== 'dir') throw new FsError('ENOTDIR', 'rmdir', pathText(path));
     if (!this.reader.isEmpty(slot.entry.node)) throw new FsError('ENOTEMPTY', 'rmdir', pathText(path));
     this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent), seen: [] }, 'rmdir', path);
+  }
+
+  /**
+   * rm: removes a non-directory, or with `recursive` a directory and everything under it,
+   * walking the tree by inode (not re-resolving a path per entry, which is quadratic in depth).
+   */
+  rm(path: PathLike, recursive = false): void {
+    this.remove(this.slot(path, 'rm'), recursive, path);
+  }
+
+  private remove(slot: Slot, recursive: boolean, path: PathLike): void {
+    const { entry } = slot;
+    if (!entry) throw new FsError('ENOENT', 'rm', pathText(path));
+    if (entry.type !== 'dir') return this.unlinkAt(slot, path);
+    if (!recursive) throw new FsError('EISDIR', 'rm', pathText(path), 'a directory: remove it recursively');
+    for (const { name } of this.reader.readdir(entry.node)) {
+      // A name that no longer resolves went with one removed before it (a file's conflict copies).
+      const child = this.reader.lookup(entry.node, name);
+      if (child) this.remove({ parent: entry.node, name, entry: child }, true, path);
+    }
+    this.rmdirAt(slot, path);
   }
 
   /** rename(2) with renameat2 flags RENAME_NOREPLACE and RENAME_EXCHANGE. */

@@ -244,8 +244,8 @@ export class Reader {
     let entry: EntryRow | undefined = this.entriesOf(node)[0];
     for (let depth = 0; entry; depth++) {
       assert(depth < 1_000_000, 'path walk found a cycle');
-      names.unshift(entry.name);
-      if (entry.parent === ROOT_ID) return names;
+      names.push(entry.name);
+      if (entry.parent === ROOT_ID) return names.reverse();
       entry = this.entry(entry.parent);
     }
     return null;

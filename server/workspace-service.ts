@@ -6,7 +6,7 @@ import type { RpcStub } from 'capnweb';
 import { constants } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { type Op, type VersionVector } from '../log/index.ts';
-import { FileSystem, FsError, pathText, toBytes, type Attr, type Store } from '../projections/index.ts';
+import { FileSystem, FsError, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { ExecError, type ExecEvent, type ExecOutput, type ExecRunner, type ExecStatus } from './exec-runner.ts';
 import { checkVersionVector, RpcInputError, SyncService } from './sync-service.ts';
 
@@ -52,7 +52,6 @@ export interface ExecOptions {
 }
 
 const { O_CREAT, O_TRUNC, O_WRONLY } = constants;
-const SLASH = 0x2f;
 
 export const CURATED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ', 'TMPDIR'];
 const LOG_PAGE_MAX = 4096;
@@ -207,16 +206,7 @@ export class WorkspaceService extends SyncService {
     const target = toBytes(path(p));
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
-    this.change(() => {
-      for (let end = target.indexOf(SLASH, 1); ; end = target.indexOf(SLASH, end + 1)) {
-        const prefix = end < 0 ? target : target.subarray(0, end);
-        if (prefix.some((b) => b !== SLASH)) {
-          if (!this.fs.exists(prefix)) this.fs.mkdir(prefix, perm);
-          else if (this.fs.stat(prefix).type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(prefix));
-        }
-        if (end < 0) break;
-      }
-    });
+    this.change(() => this.fs.mkdirp(target, perm));
   }
 
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
@@ -225,13 +215,7 @@ export class WorkspaceService extends SyncService {
     const target = toBytes(path(p));
     const deep = flag(recursive, 'recursive');
     if (flag(force, 'force') && !this.fs.exists(target)) return;
-    const remove = (at: Uint8Array) => {
-      if (this.fs.lstat(at).type !== 'dir') return this.fs.unlink(at);
-      if (!deep) throw new FsError('EISDIR', 'rm', pathText(at), 'use {recursive: true}');
-      for (const { name } of this.fs.readdir(at)) remove(Buffer.concat([at, Buffer.from([SLASH]), name]));
-      this.fs.rmdir(at);
-    };
-    this.change(() => remove(target));
+    this.change(() => this.fs.rm(target, deep));
   }
 
   unlink(p: unknown): void {
