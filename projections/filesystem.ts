@@ -532,11 +532,8 @@ export class FileSystem {
     if (!entry) throw new FsError('ENOENT', 'rm', pathText(path));
     if (entry.type !== 'dir') return this.unlinkAt(slot, path);
     if (!recursive) throw new FsError('EISDIR', 'rm', pathText(path), 'a directory: remove it recursively');
-    for (const { name } of this.reader.readdir(entry.node)) {
-      // A name that no longer resolves went with one removed before it (a file's conflict copies).
-      const child = this.reader.lookup(entry.node, name);
-      if (child) this.remove({ parent: entry.node, name, entry: child }, true, path);
-    }
+    // Entries, not the names readdir shows: a file's conflict copies go with it.
+    for (const child of this.reader.children(entry.node)) this.remove({ parent: entry.node, name: child.name, entry: child }, true, path);
     this.rmdirAt(slot, path);
   }
 

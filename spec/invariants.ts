@@ -1,8 +1,9 @@
 // Checkers for the design's invariants that hold on any one replica: the tree (acyclic, every
 // entry reachable from the root or the trash, parents are directories, directories in the trash
 // are empty, link and subdirectory counts right, no duplicate visible names), content (every
-// referenced chunk present, sizes add up) and no lost writes. They read the projection tables
-// and the log directly, not through the code under test.
+// referenced chunk present, sizes add up), no lost writes, and every listed name reachable. They
+// read the projection tables and the log directly, not through the code under test, but for
+// the last, which is about what the filesystem API answers.
 import { expect } from 'vitest';
 import { CHUNK_BYTES, formatRef, ROOT_ID, TRASH_ID, unpackManifest, type Op, type Ts } from '../log/index.ts';
 import type { FileSystem, Store } from '../projections/index.ts';
@@ -115,4 +116,39 @@ export function checkContent(store: Store): void {
       after = chunk.index;
     }
   }
+}
+
+class RolledBack extends Error {}
+
+/**
+ * Every name readdir lists (duplicate names and conflict copies too) resolves by a path walk to
+ * the inode it was listed with, can be read, and can be removed: each removal is tried in a
+ * transaction that is then rolled back, and must leave fewer names listed.
+ */
+export function checkNamesReachable(store: Store, fs: FileSystem): void {
+  const visit = (dir: Uint8Array) => {
+    for (const { name, ino, type } of fs.readdir(dir)) {
+      const path = Buffer.concat([dir, Buffer.from(dir.length > 1 ? '/' : ''), name]);
+      const shown = Buffer.from(path).toString();
+      expect(fs.lstat(path).ino, `${shown} resolves to what readdir listed`).toBe(ino);
+      if (type === 'file') {
+        const fh = fs.open(path, 0);
+        fs.read(fh, 0, 4096);
+        fs.release(fh);
+      }
+      try {
+        store.transaction(() => {
+          const before = fs.readdir(dir).length;
+          fs.rm(path, true);
+          // The name may show again: another entry that had lost it to this one takes it back.
+          expect(fs.readdir(dir).length, `${shown} removed`).toBeLessThan(before);
+          throw new RolledBack();
+        });
+      } catch (error) {
+        if (!(error instanceof RolledBack)) throw error;
+      }
+      if (type === 'dir') visit(path);
+    }
+  };
+  visit(Buffer.from('/'));
 }

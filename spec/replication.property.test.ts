@@ -4,7 +4,8 @@
 // down and come back; clocks skew and jump backwards; the file-backed replica crashes and
 // reopens; a fourth replica may cold-start from one peer midway. After every link heals and a
 // full exchange, all replicas hold the same op set (fingerprint, version vector) and the same
-// canonical tree, each equals a rebuild of its log, and the invariants hold.
+// canonical tree, each equals a rebuild of its log, and the invariants hold (every name listed,
+// duplicate names and conflict copies included, can be looked up, read and removed).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { canonicalTree, FileSystem, Store } from '../projections/index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { fcParams, ORIGINS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
-import { checkContent, checkNoLostWrites, checkTree } from './invariants.ts';
+import { checkContent, checkNamesReachable, checkNoLostWrites, checkTree } from './invariants.ts';
 
 const BASE_MS = 1_700_000_000_000;
 const SKEW_MS_MAX = 25_000;
@@ -96,6 +97,7 @@ describe('replication', () => {
           checkTree(store, FileSystem.live(store));
           checkContent(store);
           checkNoLostWrites(store);
+          checkNamesReachable(store, FileSystem.live(store));
         }
       } finally {
         for (const store of replicas) store.close();
