@@ -22,16 +22,22 @@ const pull = (into: Store, from: Store) => syncOnce(into, new SyncService(from))
 const names = (fs: FileSystem) => fs.readdir('/').map((e) => Buffer.from(e.name).toString()).sort();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
+/** Two replicas that both edited `path` (A first, B later) since they last synced. */
+async function editedOnBoth(path: string, fromA: string, fromB: string) {
+  const a = replica(A, 1_700_000_000_000);
+  const b = replica(B, 1_700_000_000_000);
+  a.fs.writeFile(path, 'base');
+  await pull(b.store, a.store);
+  a.clock.ms += 10;
+  a.fs.writeFile(path, fromA);
+  b.clock.ms += 20;
+  b.fs.writeFile(path, fromB);
+  return { a, b };
+}
+
 describe('conflict copies', () => {
   it('keep the loser visible on both sides until it is deleted', async () => {
-    const a = replica(A, 1_700_000_000_000);
-    const b = replica(B, 1_700_000_000_000);
-    a.fs.writeFile('/notes.md', 'base');
-    await pull(b.store, a.store);
-    a.clock.ms += 10;
-    a.fs.writeFile('/notes.md', 'edit from A');
-    b.clock.ms += 20;
-    b.fs.writeFile('/notes.md', 'edit from B');
+    const { a, b } = await editedOnBoth('/notes.md', 'edit from A', 'edit from B');
     const events: ConflictEvent[] = [];
     a.store.onConflict((event) => events.push(event));
     await pull(a.store, b.store);
@@ -61,14 +67,7 @@ describe('conflict copies', () => {
   });
 
   it('keeps every name reachable when a file with a conflict copy is replaced while edited', async () => {
-    const a = replica(A, 1_700_000_000_000);
-    const b = replica(B, 1_700_000_000_000);
-    a.fs.writeFile('/f', 'base\n');
-    await pull(b.store, a.store);
-    a.clock.ms += 10;
-    a.fs.writeFile('/f', 'edit from A\n');
-    b.clock.ms += 20;
-    b.fs.writeFile('/f', 'edit from B\n');
+    const { a, b } = await editedOnBoth('/f', 'edit from A\n', 'edit from B\n');
     await pull(a.store, b.store);
     await pull(b.store, a.store);
     expect(names(a.fs)).toEqual(['f', expect.stringMatching(/^f\.conflict-/)]);
