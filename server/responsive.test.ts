@@ -66,7 +66,6 @@ describe('wsd stays responsive', () => {
     await api.mkdir(deep, { recursive: true });
     expect((await api.stat(deep)).type).toBe('dir');
     const slowest = await poll.stop();
-    console.error("SLOWEST", slowest);
     expect(slowest, `the slowest /health answer took ${slowest.toFixed(0)} ms`).toBeLessThanOrEqual(ANSWER_MS_MAX);
     expect((await wsd.stop()).code).toBe(0);
   });
