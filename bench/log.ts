@@ -16,7 +16,7 @@ const ACTOR: Actor = { kind: 'exec', id: 'bench', command: 'bench log' };
 export function* workload(store: Store, count: number): Generator<OpBody> {
   const ref = (op: { origin: string; seq: number }): Ref => `${op.origin}:${op.seq}`;
   const chunk = store.chunks.put(new Uint8Array(4096).fill(7));
-  const manifest = packManifest([{ hash: chunk, size: 4096 }]);
+  const manifest = packManifest([{ index: 0, hash: chunk, size: 4096 }]);
   const name = (i: number) => Buffer.from(`f${i}.txt`);
   let dir: Ref = 'root';
   const files: Ref[] = [];

@@ -1,8 +1,9 @@
 // The sync protocol: in process against the service, then over a real loopback WebSocket and
 // HTTP batch with capnweb.
 import { newHttpBatchRpcSession } from 'capnweb';
+import { constants } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OpFormatError } from '../log/index.ts';
+import { CHUNK_BYTES, OpFormatError } from '../log/index.ts';
 import { canonicalTree, FileSystem, openStore, type Hello, type SyncPeer } from '../index.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { SyncService } from '../server/sync-service.ts';
@@ -35,6 +36,30 @@ describe('syncOnce', () => {
     expect(canonicalTree(a.fs)).toEqual(canonicalTree(b.fs));
     expect(a.store.log.fingerprint()).toBe(b.store.log.fingerprint());
     expect(await syncOnce(b.store, new SyncService(a.store))).toMatchObject({ pulled: 0, pushed: 0 });
+  });
+
+  it('moves no bytes for the holes of a sparse file', async () => {
+    const a = replica(A);
+    const b = replica(B);
+    const TIB = 2 ** 40;
+    a.fs.writeFile('/sparse', 'head');
+    const fh = a.fs.open('/sparse', constants.O_WRONLY);
+    a.fs.write(fh, Buffer.from('tail'), TIB);
+    a.fs.release(fh);
+    const counting: SyncPeer & { bytes: number } = Object.assign(new SyncService(a.store), { bytes: 0 });
+    const chunks = counting.chunks.bind(counting);
+    counting.chunks = async (hashes) => {
+      const got = await chunks(hashes);
+      for (const data of got) counting.bytes += data.length;
+      return got;
+    };
+    await syncOnce(b.store, counting);
+    expect(counting.bytes).toBe(4 + CHUNK_BYTES + 4);
+    expect(b.fs.stat('/sparse').size).toBe(TIB + 4);
+    const read = b.fs.open('/sparse', constants.O_RDONLY);
+    expect(Buffer.from(b.fs.read(read, TIB - 4, 8)).toString()).toBe('\0\0\0\0tail');
+    b.fs.release(read);
+    expect(a.store.log.fingerprint()).toBe(b.store.log.fingerprint());
   });
 
   it('pages large histories', async () => {

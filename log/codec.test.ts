@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from 'msgpackr';
-import { checkOp, CHUNK_BYTES, decodeOp, encodeOp, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
+import { checkOp, CHUNK_BYTES, decodeOp, EMPTY_MANIFEST, encodeOp, FILE_BYTES_MAX, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
 
 const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
 const TS = `0193b8a1c2d4.0000.${ORIGIN}`;
@@ -13,13 +13,13 @@ const TABLE: Array<[string, Op]> = [
   ['move', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: null, otherNode: null, exchange: false, seen: [] }],
   ['unlink', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root', seen: [] }],
   ['rmdir', { ...header, kind: 'rmdir', entry: `${ORIGIN}:8`, node: `${ORIGIN}:8`, parent: 'root', seen: [] }],
-  ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [], deletes: [] }],
+  ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ index: 0, hash: Buffer.alloc(32, 1), size: 3 }])), base: [], deletes: [] }],
   ['setAttr', { ...header, kind: 'setAttr', node: `${ORIGIN}:7`, mode: 0o600, uid: null, gid: null, atime: null, mtime: [1700000000, 5] }],
   ['setXattr', { ...header, kind: 'setXattr', node: `${ORIGIN}:7`, name: Buffer.from('user.k'), value: Buffer.from('v') }],
   // Format 2: the same kinds with their format-2 fields filled in.
   ['move (format 2)', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: `${ORIGIN}:9`, otherNode: `${ORIGIN}:9`, exchange: false, seen: [`${ORIGIN}:10`] }],
   ['unlink (format 2)', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root', seen: [`${ORIGIN}:10`, `${ORIGIN}:11`] }],
-  ['setContent (format 2)', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ hash: Buffer.alloc(32, 1), size: 3 }])), base: [`${ORIGIN}:10`], deletes: [`${ORIGIN}:12`] }],
+  ['setContent (format 2)', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ index: 0, hash: Buffer.alloc(32, 1), size: 3 }])), base: [`${ORIGIN}:10`], deletes: [`${ORIGIN}:12`] }],
 ];
 const row = (name: string) => TABLE.find(([kind]) => kind === name)![1];
 
@@ -80,10 +80,22 @@ describe('op codec', () => {
   it('rejects a manifest that does not add up to the size', () => {
     const op = row('setContent');
     expect(() => checkOp({ ...op, size: 4 })).toThrow(/chunk 0 must be 4 bytes/);
-    const twoChunks = packManifest([{ hash: Buffer.alloc(32), size: 10 }, { hash: Buffer.alloc(32), size: 10 }]);
-    expect(() => checkOp({ ...op, size: 20, manifest: twoChunks })).toThrow(/needs 1 chunks/);
-    const full = packManifest([{ hash: Buffer.alloc(32), size: CHUNK_BYTES }, { hash: Buffer.alloc(32), size: 1 }]);
+    const chunk = (index: number, size: number) => packManifest([{ index, hash: Buffer.alloc(32), size }]);
+    expect(() => checkOp({ ...op, size: 20, manifest: chunk(1, 10) })).toThrow(/chunk 1 is past the end/);
+    expect(() => checkOp({ ...op, size: 3 * CHUNK_BYTES, manifest: Buffer.concat([chunk(1, CHUNK_BYTES), chunk(0, CHUNK_BYTES)]) })).toThrow(/out of order/);
+    expect(() => checkOp({ ...op, size: 3 * CHUNK_BYTES, manifest: Buffer.concat([chunk(1, CHUNK_BYTES), chunk(1, CHUNK_BYTES)]) })).toThrow(/out of order/);
+    expect(() => checkOp({ ...op, size: FILE_BYTES_MAX + 1, manifest: EMPTY_MANIFEST })).toThrow(/file limit/);
+    const full = packManifest([{ index: 0, hash: Buffer.alloc(32), size: CHUNK_BYTES }, { index: 1, hash: Buffer.alloc(32), size: 1 }]);
     expect(checkOp({ ...op, size: CHUNK_BYTES + 1, manifest: full }).kind).toBe('setContent');
+  });
+
+  it('takes holes: chunks a manifest does not list, however many', () => {
+    const op = row('setContent');
+    expect(checkOp({ ...op, size: FILE_BYTES_MAX, manifest: EMPTY_MANIFEST }).kind).toBe('setContent');
+    const last = FILE_BYTES_MAX / CHUNK_BYTES - 1;
+    const tail = packManifest([{ index: 2, hash: Buffer.alloc(32), size: CHUNK_BYTES }, { index: last, hash: Buffer.alloc(32), size: 1 }]);
+    expect(checkOp({ ...op, size: last * CHUNK_BYTES + 1, manifest: tail }).kind).toBe('setContent');
+    expect(() => checkOp({ ...op, size: last * CHUNK_BYTES + 2, manifest: tail })).toThrow(/must be 2 bytes/);
   });
 
   it('rejects a removal that names too many heads', () => {

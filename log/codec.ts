@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr';
 import { assert } from './assert.ts';
 import { isOrigin, isRef, TRASH_REF, type Ref } from './ids.ts';
 import { isTs } from './hlc.ts';
-import { CHUNK_BYTES, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
+import { CHUNK_BYTES, FILE_BYTES_MAX, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
 import type { Actor, NodeType, Op, OpBody, OpKind } from './op.ts';
 import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
 
@@ -246,14 +246,18 @@ function decodeField(value: unknown, type: FieldType, what: string): unknown {
   }
 }
 
-/** Content is cut in fixed-size chunks: all full but the last, which is 1..CHUNK_BYTES. */
+/**
+ * Content is cut in fixed-size chunks, all full but the file's last; the manifest lists the data
+ * chunks in increasing order, each inside the size; the chunks it does not list are holes.
+ */
 function checkManifest(manifest: Uint8Array, size: number): void {
-  const count = manifestCount(manifest);
-  if (count !== Math.ceil(size / CHUNK_BYTES)) {
-    throw new OpFormatError(`setContent of ${size} bytes needs ${Math.ceil(size / CHUNK_BYTES)} chunks, manifest has ${count}`);
-  }
-  for (let i = 0; i < count; i++) {
-    const expected = i < count - 1 ? CHUNK_BYTES : size - i * CHUNK_BYTES;
-    if (manifestAt(manifest, i).size !== expected) throw new OpFormatError(`setContent chunk ${i} must be ${expected} bytes`);
+  if (size > FILE_BYTES_MAX) throw new OpFormatError(`setContent of ${size} bytes is over the ${FILE_BYTES_MAX}-byte file limit`);
+  for (let at = 0, after = -1; at < manifestCount(manifest); at++) {
+    const { index, size: bytes } = manifestAt(manifest, at);
+    if (index <= after) throw new OpFormatError(`setContent chunk ${index} is out of order`);
+    if (index * CHUNK_BYTES >= size) throw new OpFormatError(`setContent chunk ${index} is past the end of ${size} bytes`);
+    const expected = Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES);
+    if (bytes !== expected) throw new OpFormatError(`setContent chunk ${index} must be ${expected} bytes`);
+    after = index;
   }
 }

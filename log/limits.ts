@@ -2,6 +2,11 @@
 
 /** Content is split into fixed-size chunks; a chunk is stored once per distinct sha256. */
 export const CHUNK_BYTES = 512 * 1024;
+/**
+ * The largest file: a manifest names a chunk by a uint32 index, so 2^32 chunks (2 PiB). Bigger
+ * sizes and writes beyond it are EFBIG. Files are sparse, so a file this size costs nothing.
+ */
+export const FILE_BYTES_MAX = CHUNK_BYTES * 2 ** 32;
 /** Ops further ahead of the local wall clock than this are rejected on ingest. */
 export const HLC_DRIFT_MS_MAX = 60_000;
 /** The HLC logical counter is 16 bits wide. */

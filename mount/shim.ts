@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHUNK_BYTES } from '../log/index.ts';
-import { FsError, type Attr, type FileSystem } from '../projections/index.ts';
+import { FsError, type FileSystem } from '../projections/index.ts';
 import type { Attribute } from './attribute.ts';
 
 const COPY_BYTES = 8 * CHUNK_BYTES;
@@ -191,16 +191,11 @@ export class ShimMount {
   }
 
   private removeFromStore(path: string): void {
-    let attr: Attr;
     try {
-      attr = this.fs.lstat(this.store(path));
+      this.fs.rm(this.store(path), true);
     } catch (error) {
-      if (error instanceof FsError && error.code === 'ENOENT') return;
-      throw error;
+      if (!(error instanceof FsError && error.code === 'ENOENT')) throw error;
     }
-    if (attr.type !== 'dir') return this.fs.unlink(this.store(path));
-    for (const entry of this.fs.readdir(this.store(path))) this.removeFromStore(`${path}/${Buffer.from(entry.name).toString('utf8')}`);
-    this.fs.rmdir(this.store(path));
   }
 
   /** Directory -> store. */

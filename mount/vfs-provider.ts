@@ -213,18 +213,9 @@ export class LedgerProvider extends VirtualProvider {
       this.fs.mkdir(path, mode);
       return undefined;
     }
-    let first: string | undefined;
     const parts = path.split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const prefix = `/${parts.slice(0, i).join('/')}`;
-      if (this.fs.exists(prefix)) {
-        if (this.fs.stat(prefix).type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', prefix);
-        continue;
-      }
-      this.fs.mkdir(prefix, mode);
-      first ??= prefix;
-    }
-    return first;
+    const first = this.fs.mkdirp(path, mode);
+    return first < parts.length ? `/${parts.slice(0, first + 1).join('/')}` : undefined;
   }
   rmdirSync(path: string): void { this.fs.rmdir(path); }
   unlinkSync(path: string): void { this.fs.unlink(path); }

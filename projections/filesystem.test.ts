@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_BYTES } from '../log/index.ts';
+import { CHUNK_BYTES, FILE_BYTES_MAX, manifestCount } from '../log/index.ts';
 import { canonicalTree, FileSystem, FsError, openStore, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPLACE } from '../index.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_TRUNC } = constants;
@@ -186,6 +186,56 @@ describe('FileSystem', () => {
     fs.truncate('/big', 3);
     expect(fs.stat('/big').size).toBe(3);
     expect(store.gc()).toEqual({ count: 0, bytes: 0 });
+    expect(store.verify().ok).toBe(true);
+  });
+
+  it('keeps holes as holes: a file costs what is written, not its size', () => {
+    const { fs, store } = fresh();
+    const TIB = 2 ** 40;
+    fs.writeFile('/sparse', 'head');
+    fs.truncate('/sparse', TIB);
+    const fh = fs.open('/sparse', O_RDWR);
+    fs.write(fh, Buffer.from('tail'), TIB);
+    fs.write(fh, Buffer.alloc(CHUNK_BYTES), 4 * CHUNK_BYTES);
+    expect(fs.fstat(fh)).toMatchObject({ size: TIB + 4 });
+    fs.release(fh);
+    const { ino, size, blocks } = fs.stat('/sparse');
+    expect([size, blocks]).toEqual([TIB + 4, Math.ceil((CHUNK_BYTES + 4) / 512)]);
+    expect(manifestCount(fs.reader.content(ino)!.manifest)).toBe(2);
+    // the first content's 4 bytes, the head padded to a whole chunk as the file grew, the tail
+    expect(store.chunks.totals().count).toBe(3);
+    const read = fs.open('/sparse', O_RDONLY);
+    expect(text(fs.read(read, 0, 4))).toBe('head');
+    expect(Buffer.from(fs.read(read, TIB / 2, CHUNK_BYTES + 3)).equals(Buffer.alloc(CHUNK_BYTES + 3))).toBe(true);
+    expect(text(fs.read(read, TIB - 2, 100))).toBe('\0\0tail');
+    fs.release(read);
+
+    fs.truncate('/sparse', 999_999_999_999_999);
+    expect(fs.stat('/sparse').size).toBe(999_999_999_999_999);
+    expect(code(() => fs.truncate('/sparse', FILE_BYTES_MAX + 1))).toBe('EFBIG');
+    const append = fs.open('/sparse', O_WRONLY);
+    expect(code(() => fs.write(append, Buffer.from('x'), FILE_BYTES_MAX))).toBe('EFBIG');
+    fs.release(append);
+    fs.truncate('/sparse', 2);
+    expect(text(fs.readFile('/sparse'))).toBe('he');
+    expect(store.verify().ok).toBe(true);
+  });
+
+  it('makes and removes a deep tree in one walk (mkdir -p, rm -r)', () => {
+    const { fs, store } = fresh();
+    const deep = '/a'.repeat(2047);
+    expect(fs.mkdirp(deep)).toBe(0);
+    expect(fs.stat(deep).type).toBe('dir');
+    expect(fs.mkdirp(deep)).toBe(2047);
+    fs.symlink('a', '/link');
+    expect(fs.mkdirp('/link/./b/../c')).toBe(2);
+    expect(names(fs, '/a')).toEqual(['a', 'b', 'c']);
+    fs.writeFile('/file', 'x');
+    expect(code(() => fs.mkdirp('/file/d'))).toBe('ENOTDIR');
+    expect(code(() => fs.rm('/a'))).toBe('EISDIR');
+    fs.rm('/link');
+    fs.rm('/a', true);
+    expect(names(fs, '/')).toEqual(['file']);
     expect(store.verify().ok).toBe(true);
   });
 

@@ -3,7 +3,7 @@
 // through a per-inode write buffer and committed as one setContent op on release or fsync.
 // A FileSystem without a store is a read-only view (history): mutations fail with EROFS.
 import {
-  REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
+  FILE_BYTES_MAX, REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
@@ -64,6 +64,12 @@ export interface View {
   chunks: ChunkStore;
 }
 
+/** A file size for truncate: EINVAL if it is not one, EFBIG past the largest file. */
+function checkSize(size: number, syscall: string, shown?: string): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', syscall, shown);
+  if (size > FILE_BYTES_MAX) throw new FsError('EFBIG', syscall, shown, `over the ${FILE_BYTES_MAX}-byte file limit`);
+}
+
 const TYPE_OF_MODE: Array<[number, NodeType]> = Object.entries(TYPE_BITS).map(([type, bits]) => [bits, type as NodeType]);
 const S_IFMT = 0o170000;
 
@@ -106,7 +112,7 @@ export class FileSystem {
     const buffer = this.state.buffers.get(ino);
     if (buffer) {
       attr.size = buffer.size;
-      attr.blocks = Math.ceil(buffer.size / 512);
+      attr.blocks = Math.ceil(buffer.allocatedBytes / 512);
     }
     return attr;
   }
@@ -128,12 +134,13 @@ export class FileSystem {
    * their node's type, so only symlinks need their node read.
    */
   private walk(start: number, path: Uint8Array[], followLast: boolean, syscall: string, shown: PathLike): { ino: number; type: NodeType } {
-    const queue = [...path];
+    /** the names still to walk, the next one last: each step is O(1), so a walk is linear */
+    const queue = path.slice().reverse();
     let current = start;
     let type: NodeType = 'dir';
     let hops = 0;
     while (queue.length > 0) {
-      const name = queue.shift()!;
+      const name = queue.pop()!;
       if (type !== 'dir') throw new FsError('ENOTDIR', syscall, pathText(shown));
       if (isDot(name)) continue;
       if (isDotDot(name)) {
@@ -147,7 +154,7 @@ export class FileSystem {
         const target = this.reader.node(entry.node)!.target!;
         if (target.length === 0) throw new FsError('ENOENT', syscall, pathText(shown));
         if (target[0] === 0x2f) current = ROOT_ID;
-        queue.unshift(...splitPath(target, syscall).parts);
+        queue.push(...splitPath(target, syscall).parts.reverse());
         continue;
       }
       current = entry.node;
@@ -305,7 +312,7 @@ export class FileSystem {
     if (!buffer) throw new FsError('EBADF', 'write', undefined, 'handle is read-only');
     if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', 'write');
     const at = flags & O_APPEND ? buffer.size : offset;
-    if (at + data.length > Number.MAX_SAFE_INTEGER) throw new FsError('EFBIG', 'write');
+    if (at + data.length > FILE_BYTES_MAX) throw new FsError('EFBIG', 'write');
     buffer.actor = this.actor;
     buffer.write(at, data);
     return data.length;
@@ -314,7 +321,7 @@ export class FileSystem {
   ftruncate(fh: number, size: number): void {
     const { buffer } = this.handle(fh, 'ftruncate');
     if (!buffer) throw new FsError('EINVAL', 'ftruncate', undefined, 'handle is not open for writing');
-    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'ftruncate');
+    checkSize(size, 'ftruncate');
     buffer.actor = this.actor;
     buffer.truncate(size);
   }
@@ -426,6 +433,32 @@ export class FileSystem {
     return this.attrOf(ino, 'mkdir');
   }
 
+  /**
+   * mkdir -p: walks the path once, creating each directory that is missing (an existing one is
+   * fine, anything else is ENOTDIR). Returns the index of the first component it created, or
+   * the component count when it created none.
+   */
+  mkdirp(path: PathLike, mode = 0o755): number {
+    const { parts } = splitPath(path, 'mkdir');
+    let dir = ROOT_ID;
+    let first = parts.length;
+    /** `dir` was made by this call, so it is empty: no lookup (a SQL read) needed */
+    let made = false;
+    parts.forEach((name, i) => {
+      if (!isDot(name) && !isDotDot(name) && (made || !this.reader.lookup(dir, name))) {
+        dir = this.makeNode({ parent: dir, name, entry: undefined }, 'dir', mode, 0, new Uint8Array(0), 'mkdir', path);
+        first = Math.min(first, i);
+        made = true;
+        return;
+      }
+      const next = this.walk(dir, [name], true, 'mkdir', path);
+      if (next.type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(path));
+      dir = next.ino;
+      made &&= isDot(name);
+    });
+    return first;
+  }
+
   /** Creates a non-directory node; the type comes from the S_IFMT bits of `mode` (0 means file). */
   mknod(path: PathLike, mode: number, rdev = 0): Attr {
     const bits = mode & S_IFMT;
@@ -455,7 +488,10 @@ export class FileSystem {
   }
 
   unlink(path: PathLike): void {
-    const slot = this.slot(path, 'unlink');
+    this.unlinkAt(this.slot(path, 'unlink'), path);
+  }
+
+  private unlinkAt(slot: Slot, path: PathLike): void {
     if (!slot.entry) throw new FsError('ENOENT', 'unlink', pathText(path));
     const conflict = this.reader.isConflictCopy(slot.entry.node) ? this.reader.conflict(slot.entry.node) : undefined;
     if (conflict) {
@@ -470,11 +506,32 @@ export class FileSystem {
   }
 
   rmdir(path: PathLike): void {
-    const slot = this.slot(path, 'rmdir');
+    this.rmdirAt(this.slot(path, 'rmdir'), path);
+  }
+
+  private rmdirAt(slot: Slot, path: PathLike): void {
     if (!slot.entry) throw new FsError('ENOENT', 'rmdir', pathText(path));
     if (slot.entry.type !== 'dir') throw new FsError('ENOTDIR', 'rmdir', pathText(path));
     if (!this.reader.isEmpty(slot.entry.node)) throw new FsError('ENOTEMPTY', 'rmdir', pathText(path));
     this.commit({ kind: 'rmdir', entry: this.ref(slot.entry.id), node: this.ref(slot.entry.node), parent: this.ref(slot.parent), seen: [] }, 'rmdir', path);
+  }
+
+  /**
+   * rm: removes a non-directory, or with `recursive` a directory and everything under it,
+   * walking the tree by inode (not re-resolving a path per entry, which is quadratic in depth).
+   */
+  rm(path: PathLike, recursive = false): void {
+    this.remove(this.slot(path, 'rm'), recursive, path);
+  }
+
+  private remove(slot: Slot, recursive: boolean, path: PathLike): void {
+    const { entry } = slot;
+    if (!entry) throw new FsError('ENOENT', 'rm', pathText(path));
+    if (entry.type !== 'dir') return this.unlinkAt(slot, path);
+    if (!recursive) throw new FsError('EISDIR', 'rm', pathText(path), 'a directory: remove it recursively');
+    // Entries, not the names readdir shows: a file's conflict copies go with it.
+    for (const child of this.reader.children(entry.node)) this.remove({ parent: entry.node, name: child.name, entry: child }, true, path);
+    this.rmdirAt(slot, path);
   }
 
   /** rename(2) with renameat2 flags RENAME_NOREPLACE and RENAME_EXCHANGE. */
@@ -545,7 +602,7 @@ export class FileSystem {
   }
 
   private truncateIno(ino: number, size: number, shown: string | undefined): void {
-    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', 'truncate', shown);
+    checkSize(size, 'truncate', shown);
     const type = this.reader.node(ino)!.type;
     if (type === 'dir') throw new FsError('EISDIR', 'truncate', shown);
     if (type !== 'file') throw new FsError('EINVAL', 'truncate', shown);

@@ -1,10 +1,10 @@
 // Read queries over the projection tables: lookup, getattr, readdir, readlink, read a range.
 // The live tree and every history view answer through this one class.
 import {
-  assert, CHUNK_BYTES, manifestAt, ROOT_ID, TRASH_ID, tsMs,
+  assert, CHUNK_BYTES, manifestBytes, manifestFind, ROOT_ID, TRASH_ID, tsMs, ZERO_CHUNK,
   type ChunkStore, type LogStore, type NodeType, type SqlAdapter, type SqlStatement, type Timespec, type Ts,
 } from '../log/index.ts';
-import { derivedName, parseDerivedName } from './derived-names.ts';
+import { derivedName, markedRefs, type Mark } from './derived-names.ts';
 import type { HeadRow } from './heads.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
@@ -52,6 +52,8 @@ export interface ContentRow {
 
 const DIR_SIZE = 4096;
 
+const sameName = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
 const msTimespec = (ms: number): Timespec => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
 const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0]);
 
@@ -59,8 +61,9 @@ export class Reader {
   private readonly stmt: {
     lookup: SqlStatement<EntryRow>;
     readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType; conflicted: number | null }>; child: SqlStatement<{ one: number }>;
+    children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
-    content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>;
+    content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>; entriesIn: SqlStatement<EntryRow>;
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
   };
 
@@ -84,8 +87,10 @@ export class Reader {
       headByOp: sql.prepare('SELECT * FROM heads WHERE op = ?'),
       headsOf: sql.prepare('SELECT * FROM heads WHERE node = ? ORDER BY ts DESC'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
+      children: sql.prepare('SELECT * FROM entries WHERE parent = ? ORDER BY id'),
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
       entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),
+      entriesIn: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent = ? ORDER BY id'),
       xattr: sql.prepare('SELECT value FROM xattrs WHERE node = ? AND name = ?'),
       xattrs: sql.prepare('SELECT name FROM xattrs WHERE node = ? AND value IS NOT NULL ORDER BY name'),
     };
@@ -130,23 +135,40 @@ export class Reader {
   /**
    * The entry named `name` in `parent`. Among entries that share a name the most recently placed
    * keeps it; the others answer to their duplicate names, and conflict copies to theirs (see
-   * derived-names.ts). A conflict copy's entry is virtual: its id and node are the head's op id.
+   * derived-names.ts): a name resolves exactly when readdir lists it. A conflict copy's entry is
+   * virtual: its id and node are the head's op id.
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
     const winner = this.q.lookup.get(parent, name);
     if (winner) return winner;
-    const duplicate = parseDerivedName(name, '.dup-');
-    const id = duplicate && this.ids.knownId(duplicate.ref);
-    if (duplicate && id !== undefined) {
-      const entry = this.entry(id);
-      if (!entry || entry.parent !== parent || Buffer.compare(entry.name, duplicate.name) !== 0) return undefined;
-      return this.q.lookup.get(parent, entry.name)!.id === entry.id ? undefined : entry;
+    for (const ref of markedRefs(name, '.conflict-')) {
+      const op = this.ids.knownId(ref);
+      const conflict = op === undefined ? undefined : this.conflict(op);
+      if (!conflict) continue;
+      const marks: Mark[] = [['.conflict-', ref]];
+      for (const entry of this.q.entriesIn.all(conflict.node, parent)) {
+        if (sameName(derivedName(entry.name, [...this.dupMarks(entry), ...marks]), name)) {
+          return { id: op!, parent, name, node: op!, type: 'file', ts: conflict.head.ts };
+        }
+      }
     }
-    const copy = parseDerivedName(name, '.conflict-');
-    const op = copy && this.ids.knownId(copy.ref);
-    const conflict = op === undefined ? undefined : this.conflict(op);
-    if (!copy || !conflict || this.q.lookup.get(parent, copy.name)?.node !== conflict.node) return undefined;
-    return { id: op!, parent, name, node: op!, type: 'file', ts: conflict.head.ts };
+    for (const ref of markedRefs(name, '.dup-')) {
+      const id = this.ids.knownId(ref);
+      const entry = id === undefined ? undefined : this.entry(id);
+      if (entry?.parent === parent && sameName(this.shownName(entry), name)) return entry;
+    }
+    return undefined;
+  }
+
+  /** The mark of an entry that lost its name to a more recently placed one, or none. */
+  private dupMarks(entry: EntryRow): Mark[] {
+    return this.q.lookup.get(entry.parent, entry.name)!.id === entry.id ? [] : [['.dup-', this.ids.globalRef(entry.id)]];
+  }
+
+  /** The name an entry shows in readdir: its own, or its duplicate name. */
+  private shownName(entry: EntryRow): Uint8Array {
+    const marks = this.dupMarks(entry);
+    return marks.length === 0 ? entry.name : derivedName(entry.name, marks);
   }
 
   entry(id: number): EntryRow | undefined {
@@ -161,7 +183,9 @@ export class Reader {
   attr(ino: number, row = this.node(ino)): Attr | undefined {
     if (!row) return undefined;
     const type = row.type as NodeType;
-    const size = type === 'dir' ? DIR_SIZE : type === 'symlink' ? row.target!.length : type === 'file' ? this.content(ino)?.size ?? 0 : 0;
+    const content = type === 'file' ? this.content(ino) : undefined;
+    const size = type === 'dir' ? DIR_SIZE : type === 'symlink' ? row.target!.length : content?.size ?? 0;
+    const stored = content ? manifestBytes(content.manifest) : size;
     const nlink = type === 'dir' ? (row.links > 0 || ino === ROOT_ID ? 2 + row.subdirs : 0) : row.links;
     return {
       ino,
@@ -172,7 +196,7 @@ export class Reader {
       gid: row.gid ?? 0,
       rdev: row.rdev ?? 0,
       size,
-      blocks: Math.ceil(size / 512),
+      blocks: Math.ceil(stored / 512),
       atime: [row.atime_s ?? 0, row.atime_ns ?? 0],
       mtime: [row.mtime_s ?? 0, row.mtime_ns ?? 0],
       ctime: tsSpec(row.ctime_ts),
@@ -192,18 +216,23 @@ export class Reader {
     rows.forEach((row, i) => {
       const loser = i > 0 && Buffer.compare(rows[i - 1]!.name, row.name) === 0;
       derived ||= loser;
-      const name = loser ? derivedName(row.name, '.dup-', this.ids.globalRef(row.id)) : row.name;
-      entries.push({ name, ino: row.node, type: row.type });
+      const dup: Mark[] = loser ? [['.dup-', this.ids.globalRef(row.id)]] : [];
+      entries.push({ name: loser ? derivedName(row.name, dup) : row.name, ino: row.node, type: row.type });
       if (row.conflicted === null) return;
       for (const head of this.q.headsOf.all(row.node).slice(1)) {
         if (copies.has(head.op)) continue;
         copies.add(head.op);
         derived = true;
-        entries.push({ name: derivedName(name, '.conflict-', this.ids.globalRef(head.op)), ino: head.op, type: 'file' });
+        entries.push({ name: derivedName(row.name, [...dup, ['.conflict-', this.ids.globalRef(head.op)]]), ino: head.op, type: 'file' });
       }
     });
     if (derived) entries.sort((a, b) => Buffer.compare(a.name, b.name));
     return entries.slice(offset, limit < 0 ? undefined : offset + limit);
+  }
+
+  /** The entries in a directory, as stored (no derived names, no conflict copies). */
+  children(dir: number): EntryRow[] {
+    return this.q.children.all(dir);
   }
 
   isEmpty(dir: number): boolean {
@@ -225,10 +254,14 @@ export class Reader {
     return this.q.xattrs.all(ino).map((row) => row.name);
   }
 
-  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size. */
+  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size; holes are zeros. */
   read(ino: number, offset: number, length: number, chunks: ChunkStore): Uint8Array {
     const content = this.content(ino);
-    return content ? readManifest(content.size, offset, length, (i) => chunks.get(manifestAt(content.manifest, i).hash)) : new Uint8Array(0);
+    if (!content) return new Uint8Array(0);
+    return readManifest(content.size, offset, length, (i) => {
+      const ref = manifestFind(content.manifest, i);
+      return ref ? chunks.get(ref.hash) : ZERO_CHUNK;
+    });
   }
 
   /** A path of a node now (its oldest live entry), or null if it has none or sits in the trash. */
@@ -238,8 +271,8 @@ export class Reader {
     let entry: EntryRow | undefined = this.entriesOf(node)[0];
     for (let depth = 0; entry; depth++) {
       assert(depth < 1_000_000, 'path walk found a cycle');
-      names.unshift(entry.name);
-      if (entry.parent === ROOT_ID) return names;
+      names.push(entry.name);
+      if (entry.parent === ROOT_ID) return names.reverse();
       entry = this.entry(entry.parent);
     }
     return null;

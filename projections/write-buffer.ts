@@ -1,12 +1,17 @@
 // A per-inode write buffer: the open file's content as committed content plus the chunks
 // changed since. Handles on one inode share it; reads and getattr see it; committing seals it
-// into one manifest (storing only chunks that changed). Dirty chunks beyond a byte budget are
-// spilled to the chunk store (pinned until committed) so a large file never sits in RAM.
+// into one manifest (storing only chunks that changed; a chunk of zeros becomes a hole). Dirty
+// chunks beyond a byte budget are spilled to the chunk store (pinned until committed) so a large
+// file never sits in RAM. Every loop runs over chunks held (written, spilled or in the base
+// manifest), never over the file's size: growing a file to 1 TiB costs nothing.
 import {
-  assert, CHUNK_BYTES, EMPTY_MANIFEST, manifestAt, manifestCount, packManifest, WRITE_BUFFER_BYTES_MAX,
-  type Actor, type ChunkRef, type ChunkStore, type Ref,
+  assert, CHUNK_BYTES, EMPTY_MANIFEST, manifestAt, manifestBytes, manifestCount, manifestFind, packManifest, sha256,
+  WRITE_BUFFER_BYTES_MAX, ZERO_CHUNK, type Actor, type ChunkRef, type ChunkStore, type ManifestEntry, type Ref,
 } from '../log/index.ts';
 import { readManifest } from './reader.ts';
+
+const ZERO_CHUNK_HASH = sha256(ZERO_CHUNK);
+const isZero = (data: Uint8Array) => Buffer.compare(data, ZERO_CHUNK.subarray(0, data.length)) === 0;
 
 export class WriteBuffer {
   readonly ino: number;
@@ -19,7 +24,7 @@ export class WriteBuffer {
   actor: Actor;
   private base: Uint8Array;
   /** base chunks at index >= this were cut off by a truncate and read as zeros */
-  private baseCount: number;
+  private baseLimit: number;
   private readonly dirty = new Map<number, Uint8Array>();
   private readonly spilled = new Map<number, ChunkRef>();
   private readonly chunks: ChunkStore;
@@ -30,7 +35,7 @@ export class WriteBuffer {
     this.baseRef = base?.ref ?? null;
     this.size = base?.size ?? 0;
     this.base = base?.manifest ?? EMPTY_MANIFEST;
-    this.baseCount = manifestCount(this.base);
+    this.baseLimit = Math.ceil(this.size / CHUNK_BYTES);
     this.chunks = chunks;
     this.actor = actor;
     this.budgetBytes = budgetBytes;
@@ -40,21 +45,24 @@ export class WriteBuffer {
     return this.dirty.size * CHUNK_BYTES;
   }
 
+  /** At most the bytes the content's data chunks hold (st_blocks); holes hold none. */
+  get allocatedBytes(): number {
+    return Math.min(this.size, manifestBytes(this.base) + (this.dirty.size + this.spilled.size) * CHUNK_BYTES);
+  }
+
   /** Chunk `index` as at least its current length in bytes (zeros where nothing was written). */
   private chunk(index: number): Uint8Array {
     const dirty = this.dirty.get(index);
     if (dirty) return dirty;
     const spilled = this.spilled.get(index);
     if (spilled) return this.chunks.get(spilled.hash);
-    const want = Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES);
-    if (index < this.baseCount) {
-      const data = this.chunks.get(manifestAt(this.base, index).hash);
-      if (data.length >= want) return data;
-      const padded = new Uint8Array(CHUNK_BYTES);
-      padded.set(data);
-      return padded;
-    }
-    return new Uint8Array(CHUNK_BYTES);
+    const ref = index < this.baseLimit ? manifestFind(this.base, index) : undefined;
+    if (!ref) return ZERO_CHUNK;
+    const data = this.chunks.get(ref.hash);
+    if (data.length >= Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES)) return data;
+    const padded = new Uint8Array(CHUNK_BYTES);
+    padded.set(data);
+    return padded;
   }
 
   private writable(index: number): Uint8Array {
@@ -99,7 +107,7 @@ export class WriteBuffer {
       }
       const within = size % CHUNK_BYTES;
       if (within !== 0) this.writable(keep - 1).fill(0, within);
-      this.baseCount = Math.min(this.baseCount, keep);
+      this.baseLimit = Math.min(this.baseLimit, keep);
     }
     this.size = size;
     this.changed = true;
@@ -119,30 +127,39 @@ export class WriteBuffer {
   /** Stores changed chunks and returns the new manifest; the buffer is then clean over it. */
   seal(): { size: number; manifest: Uint8Array } {
     const count = Math.ceil(this.size / CHUNK_BYTES);
-    const refs: ChunkRef[] = [];
-    for (let index = 0; index < count; index++) {
-      const length = Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES);
-      const spilled = this.spilled.get(index);
-      if (spilled) {
-        assert(spilled.size === length, `spilled chunk ${index} is not full`);
-        refs.push(spilled);
-        continue;
-      }
-      if (!this.dirty.has(index) && index < this.baseCount) {
-        const ref = manifestAt(this.base, index);
-        if (ref.size === length) {
-          refs.push(ref);
-          continue;
-        }
-      }
-      refs.push({ hash: this.chunks.put(this.chunk(index).subarray(0, length)), size: length });
+    const held = [...this.dirty.keys(), ...this.spilled.keys()];
+    for (let at = 0; at < manifestCount(this.base); at++) {
+      const { index } = manifestAt(this.base, at);
+      if (index >= this.baseLimit) break;
+      if (!this.dirty.has(index) && !this.spilled.has(index)) held.push(index);
     }
-    const manifest = packManifest(refs);
+    const entries: ManifestEntry[] = [];
+    for (const index of held.sort((a, b) => a - b)) {
+      assert(index < count, `chunk ${index} is past the end`);
+      const entry = this.sealed(index, Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES));
+      if (entry) entries.push(entry);
+    }
+    const manifest = packManifest(entries);
     this.discard();
     this.base = manifest;
-    this.baseCount = count;
+    this.baseLimit = count;
     this.changed = false;
     return { size: this.size, manifest };
+  }
+
+  /** The manifest entry of a held chunk of `length` bytes, or undefined when it is all zeros. */
+  private sealed(index: number, length: number): ManifestEntry | undefined {
+    const spilled = this.spilled.get(index);
+    if (spilled) {
+      assert(spilled.size === length, `spilled chunk ${index} is not full`);
+      return Buffer.compare(spilled.hash, ZERO_CHUNK_HASH) === 0 ? undefined : { index, ...spilled };
+    }
+    if (!this.dirty.has(index)) {
+      const ref = manifestFind(this.base, index)!;
+      if (ref.size === length) return ref;
+    }
+    const data = this.chunk(index).subarray(0, length);
+    return isZero(data) ? undefined : { index, hash: this.chunks.put(data), size: length };
   }
 
   /** Drops dirty state and releases pins (after a seal, or when abandoning the buffer). */

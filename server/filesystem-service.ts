@@ -4,7 +4,7 @@
 // that fails changes nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
 import { RPC_READ_BYTES_MAX, type Actor, type Op, type VersionVector } from '../log/index.ts';
-import { checkVersionVector, FileSystem, FsError, openFlags, pathText, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
+import { checkVersionVector, FileSystem, FsError, openFlags, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { SyncService } from './sync-service.ts';
 
 export interface DirItem {
@@ -23,7 +23,6 @@ export interface LogPage {
 }
 
 const { O_CREAT, O_TRUNC, O_WRONLY } = openFlags;
-const SLASH = 0x2f;
 
 const LOG_PAGE_MAX = 4096;
 
@@ -71,14 +70,6 @@ function dirItem({ name, type, ino }: { name: Uint8Array; type: Attr['type']; in
     return { name: new TextDecoder().decode(name), raw: name, type, ino };
   }
 }
-
-const joinPath = (dir: Uint8Array, name: Uint8Array): Uint8Array => {
-  const joined = new Uint8Array(dir.length + 1 + name.length);
-  joined.set(dir);
-  joined[dir.length] = SLASH;
-  joined.set(name, dir.length + 1);
-  return joined;
-};
 
 export class FilesystemService extends SyncService {
   protected readonly fs: FileSystem;
@@ -200,16 +191,7 @@ export class FilesystemService extends SyncService {
     const target = toBytes(path(p));
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
-    this.change(() => {
-      for (let end = target.indexOf(SLASH, 1); ; end = target.indexOf(SLASH, end + 1)) {
-        const prefix = end < 0 ? target : target.subarray(0, end);
-        if (prefix.some((b) => b !== SLASH)) {
-          if (!this.fs.exists(prefix)) this.fs.mkdir(prefix, perm);
-          else if (this.fs.stat(prefix).type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(prefix));
-        }
-        if (end < 0) break;
-      }
-    });
+    this.change(() => this.fs.mkdirp(target, perm));
   }
 
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
@@ -218,13 +200,7 @@ export class FilesystemService extends SyncService {
     const target = toBytes(path(p));
     const deep = flag(recursive, 'recursive');
     if (flag(force, 'force') && !this.fs.exists(target)) return;
-    const remove = (at: Uint8Array) => {
-      if (this.fs.lstat(at).type !== 'dir') return this.fs.unlink(at);
-      if (!deep) throw new FsError('EISDIR', 'rm', pathText(at), 'use {recursive: true}');
-      for (const { name } of this.fs.readdir(at)) remove(joinPath(at, name));
-      this.fs.rmdir(at);
-    };
-    this.change(() => remove(target));
+    this.change(() => this.fs.rm(target, deep));
   }
 
   unlink(p: unknown): void {

@@ -1,9 +1,11 @@
 // Concurrent edits across replicas: the newest keeps the path, each loser shows as a conflict
 // copy on every replica, byte for byte, until someone deletes the copy (which resolves it).
+import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { syncOnce } from '../client/index.ts';
 import { canonicalTree, type ConflictEvent, FileSystem, openStore, Store } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
+import { checkNamesReachable } from './invariants.ts';
 
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';
 const B = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3B';
@@ -20,16 +22,22 @@ const pull = (into: Store, from: Store) => syncOnce(into, new SyncService(from))
 const names = (fs: FileSystem) => fs.readdir('/').map((e) => Buffer.from(e.name).toString()).sort();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
+/** Two replicas that both edited `path` (A first, B later) since they last synced. */
+async function editedOnBoth(path: string, fromA: string, fromB: string) {
+  const a = replica(A, 1_700_000_000_000);
+  const b = replica(B, 1_700_000_000_000);
+  a.fs.writeFile(path, 'base');
+  await pull(b.store, a.store);
+  a.clock.ms += 10;
+  a.fs.writeFile(path, fromA);
+  b.clock.ms += 20;
+  b.fs.writeFile(path, fromB);
+  return { a, b };
+}
+
 describe('conflict copies', () => {
   it('keep the loser visible on both sides until it is deleted', async () => {
-    const a = replica(A, 1_700_000_000_000);
-    const b = replica(B, 1_700_000_000_000);
-    a.fs.writeFile('/notes.md', 'base');
-    await pull(b.store, a.store);
-    a.clock.ms += 10;
-    a.fs.writeFile('/notes.md', 'edit from A');
-    b.clock.ms += 20;
-    b.fs.writeFile('/notes.md', 'edit from B');
+    const { a, b } = await editedOnBoth('/notes.md', 'edit from A', 'edit from B');
     const events: ConflictEvent[] = [];
     a.store.onConflict((event) => events.push(event));
     await pull(a.store, b.store);
@@ -56,6 +64,68 @@ describe('conflict copies', () => {
     expect(text(b.fs.readFile('/notes.md'))).toBe('edit from B');
     expect(canonicalTree(a.fs)).toEqual(canonicalTree(b.fs));
     for (const { store } of [a, b]) expect(store.verify().ok).toBe(true);
+  });
+
+  it('keeps every name reachable when a file with a conflict copy is replaced while edited', async () => {
+    const { a, b } = await editedOnBoth('/f', 'edit from A\n', 'edit from B\n');
+    await pull(a.store, b.store);
+    await pull(b.store, a.store);
+    expect(names(a.fs)).toEqual(['f', expect.stringMatching(/^f\.conflict-/)]);
+
+    // Partitioned: A saves f atomically (echo one > tmp && mv tmp f) while B appends to it.
+    a.clock.ms += 10;
+    a.fs.writeFile('/tmp', 'one\n');
+    a.fs.rename('/tmp', '/f');
+    b.clock.ms += 20;
+    const fh = b.fs.open('/f', constants.O_WRONLY | constants.O_APPEND);
+    b.fs.write(fh, Buffer.from('two\n'), 0);
+    b.fs.release(fh);
+    await pull(a.store, b.store);
+    await pull(b.store, a.store);
+
+    // A's new file keeps f; B's edited file stays beside it under its duplicate name, with its
+    // conflict copy beside that.
+    for (const { store, fs } of [a, b]) {
+      const listed = names(fs);
+      expect(listed).toHaveLength(3);
+      expect(text(fs.readFile('/f'))).toBe('one\n');
+      const dup = listed.find((n) => /^f\.dup-[^.]+$/.test(n))!;
+      expect(text(fs.readFile(`/${dup}`))).toBe('edit from B\ntwo\n');
+      const copy = listed.find((n) => n.includes('.conflict-'))!;
+      expect(copy).toBe(`${dup}.conflict-${copy.split('.conflict-')[1]}`);
+      expect(text(fs.readFile(`/${copy}`))).toBe('edit from A\n');
+      checkNamesReachable(store, fs);
+    }
+    expect(canonicalTree(a.fs)).toEqual(canonicalTree(b.fs));
+  });
+
+  it('cuts derived names of long names to 255 bytes, keeping them reachable', async () => {
+    const a = replica(A, 1_700_000_000_000);
+    const b = replica(B, 1_700_000_000_000);
+    const long = `/${'é'.repeat(120)}.md`;
+    a.fs.writeFile(long, 'from A');
+    b.clock.ms += 5;
+    b.fs.writeFile(long, 'from B');
+    await pull(a.store, b.store);
+    await pull(b.store, a.store);
+    const dup = `/${names(a.fs).find((n) => n.includes('.dup-'))!}`;
+    a.clock.ms += 10;
+    a.fs.writeFile(dup, 'A again');
+    b.clock.ms += 20;
+    b.fs.writeFile(dup, 'B again');
+    await pull(a.store, b.store);
+    await pull(b.store, a.store);
+    for (const { store, fs } of [a, b]) {
+      const listed = fs.readdir('/').map((e) => e.name);
+      expect(listed).toHaveLength(3);
+      for (const name of listed) {
+        expect(name.length).toBeLessThanOrEqual(255);
+        expect(Buffer.from(name).toString()).toMatch(/\.md$/);
+        expect(Buffer.from(Buffer.from(name).toString()).equals(name), 'cut on a character boundary').toBe(true);
+      }
+      checkNamesReachable(store, fs);
+    }
+    expect(text(a.fs.readFile(dup))).toBe('B again');
   });
 
   it('does not treat sequential edits as a conflict', async () => {

@@ -21,14 +21,15 @@ export type Call =
   | { op: 'setxattr'; path: string; name: string; value: Uint8Array }
   | { op: 'removexattr'; path: string; name: string };
 
-const name = fc.constantFrom('a', 'b', 'c');
+/** One name has an extension: derived names (duplicates, conflict copies) go before it. */
+const name = fc.constantFrom('a', 'b', 'c.md');
 /** Shallow paths are likelier, so that most calls find their parent and succeed. */
 export const pathArb = fc.oneof(
   { weight: 4, arbitrary: name.map((a) => `/${a}`) },
   { weight: 3, arbitrary: fc.tuple(name, name).map(([a, b]) => `/${a}/${b}`) },
   { weight: 1, arbitrary: fc.tuple(name, name, name).map(([a, b, c]) => `/${a}/${b}/${c}`) },
 );
-const targetArb = fc.oneof(pathArb, fc.constantFrom('a', '../a', 'b/c', '.', '..'));
+const targetArb = fc.oneof(pathArb, fc.constantFrom('a', '../a', 'b/c.md', '.', '..'));
 const dataArb = fc.uint8Array({ maxLength: 24 });
 const offsetArb = fc.oneof({ weight: 9, arbitrary: fc.nat(48) }, { weight: 1, arbitrary: fc.constant(CHUNK_BYTES - 3) });
 const sizeArb = fc.oneof({ weight: 9, arbitrary: fc.nat(48) }, { weight: 1, arbitrary: fc.constant(CHUNK_BYTES + 1) });

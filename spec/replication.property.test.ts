@@ -5,7 +5,8 @@
 // from one peer midway. The third replica is a file store in process, or, in the second property,
 // a Durable Object on workerd reached over a capnweb WebSocket. After every link heals and a full
 // exchange, all replicas hold the same op set (fingerprint, version vector) and the same
-// canonical tree, each equals a rebuild of its log, and the invariants hold.
+// canonical tree, each equals a rebuild of its log, and the invariants hold (every name listed,
+// duplicate names and conflict copies included, can be looked up, read and removed).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { buildWorker, startLocalWorker, type LocalWorker } from '../server/local
 import { SyncService } from '../server/sync-service.ts';
 import { fcParams, ORIGINS, RUNS, TestClock } from './fc.ts';
 import { applyReal, callArb, outcome, type Call } from './fs-calls.ts';
-import { checkContent, checkNoLostWrites, checkTree } from './invariants.ts';
+import { checkContent, checkNamesReachable, checkNoLostWrites, checkTree } from './invariants.ts';
 
 const BASE_MS = 1_700_000_000_000;
 const SKEW_MS_MAX = 25_000;
@@ -93,6 +94,7 @@ function localReplica(i: number, file?: string): Replica {
       checkTree(store, FileSystem.live(store));
       checkContent(store);
       checkNoLostWrites(store);
+      checkNamesReachable(store, FileSystem.live(store));
     },
     close: () => replica.store!.close(),
   };

@@ -1,6 +1,6 @@
 // log: the ops in timestamp order, each with its kind, the paths it touched (as they were when
 // it applied, found by replaying the log into a scratch projection) and who made it.
-import { formatRef, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
+import { formatRef, manifestCount, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
 import { Projector, showName } from '../../projections/index.ts';
 import { openExisting, UsageError } from './common.ts';
 
@@ -24,7 +24,7 @@ const underPath = (path: string, wanted: string) => {
 function detail(op: Op): Record<string, unknown> {
   switch (op.kind) {
     case 'create': return { type: op.type, mode: op.mode.toString(8), ...(op.type === 'symlink' ? { target: showName(op.target) } : {}) };
-    case 'setContent': return { size: op.size, chunks: op.manifest.length / 36, base: op.base, ...(op.deletes.length > 0 ? { afterRemovals: op.deletes } : {}) };
+    case 'setContent': return { size: op.size, chunks: manifestCount(op.manifest), base: op.base, ...(op.deletes.length > 0 ? { afterRemovals: op.deletes } : {}) };
     case 'setAttr': return Object.fromEntries(Object.entries({ mode: op.mode?.toString(8), uid: op.uid, gid: op.gid, atime: op.atime, mtime: op.mtime }).filter(([, v]) => v !== null && v !== undefined));
     case 'setXattr': return { name: showName(op.name), removed: op.value === null };
     case 'move': return op.exchange ? { exchange: true } : op.other ? { replaced: op.other } : {};
