@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { FileSystem, Store } from '../projections/index.ts';
 import { startHttpServer } from '../server/http-server.ts';
-import { SyncService } from '../server/sync-service.ts';
+import { syncSession } from '../server/sync-service.ts';
 import { workload } from './log.ts';
 
 const FILES = 1000;
@@ -21,7 +21,7 @@ source.transaction(() => {
   fs.mkdir('/files');
   for (let i = 0; i < FILES; i++) fs.writeFile(`/files/f${i}`, randomBytes(FILE_BYTES));
 });
-const server = await startHttpServer({ session: () => new SyncService(source) });
+const server = await startHttpServer({ session: () => syncSession(source) });
 const { count, bytes } = source.chunks.totals();
 process.stdout.write(`${JSON.stringify({
   port: server.port,

@@ -2,13 +2,18 @@
 // learns the replica's cursor (hello), pulls ops after its own version vector in bounded pages,
 // fetches the chunks those ops name (one chunk per call), and pushes its own ops after sending
 // the chunks the replica lacks (want). A peer behind the replica's checkpoint fetches it page by
-// page (snapshot). Every argument is checked; a bad call changes nothing.
-import { RpcTarget, type RpcStub } from 'capnweb';
+// page (snapshot). Every argument is checked; a bad call changes nothing. Peers reach it through
+// syncSession: exactly SYNC_METHODS, nothing else of the object.
+import type { RpcStub } from 'capnweb';
 import {
   decodeOp, hex, isOrigin, MissingChunkError, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, SYNC_PAGE_BYTES_MAX, SYNC_PAGE_OPS_MAX,
   unpackManifest, HASH_BYTES, CHUNK_BYTES, type Checkpoint, type ChunkRef, type Op, type VersionVector,
 } from '../log/index.ts';
 import type { Store } from '../projections/index.ts';
+import { rpcSession, type Session } from './rpc-surface.ts';
+
+/** The sync surface, exactly (README "wsd", spec/protocol.md). */
+export const SYNC_METHODS = ['hello', 'pull', 'chunks', 'want', 'putChunk', 'push', 'subscribe', 'snapshot'] as const;
 
 export interface Hello {
   replica: string;
@@ -80,13 +85,13 @@ export function pageAfter(store: Store, after: VersionVector): Page {
   return { ops, more: ops.length < stored.length };
 }
 
-export class SyncService extends RpcTarget {
+/** The sync calls over a store; in process it is a SyncPeer, over capnweb a syncSession. */
+export class SyncService {
   private readonly store: Store;
   private readonly subscribers = new Set<RpcStub<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(store: Store) {
-    super();
     this.store = store;
     this.unsubscribe = store.onCommit(() => this.announce());
   }
@@ -154,6 +159,7 @@ export class SyncService extends RpcTarget {
 
   /** Calls `onNews` whenever this replica commits ops, until the caller goes away. */
   subscribe(onNews: RpcStub<() => void>): void {
+    if (typeof onNews !== 'function') throw new RpcInputError('subscribe wants a callback');
     this.subscribers.add(onNews.dup());
   }
 
@@ -173,3 +179,7 @@ export class SyncService extends RpcTarget {
   }
 }
 
+/** A capnweb session of the sync surface over a store. */
+export function syncSession(store: Store): Session {
+  return rpcSession(new SyncService(store), SYNC_METHODS);
+}

@@ -1,14 +1,29 @@
-// wsd's RPC surface, one capnweb target the same on /ws and /api: the sync surface (inherited,
-// so a wsd is an upstream for another replica), the path-level filesystem, the op log, stats
-// and exec. Every argument is checked before anything changes; a call that fails changes
-// nothing (each mutating call is one store transaction).
-import type { RpcStub } from 'capnweb';
+// wsd's RPC surface, the same on /ws and /api: the sync surface (so a wsd is an upstream for
+// another replica), the path-level filesystem, the op log, stats and exec. A peer reaches
+// exactly WORKSPACE_METHODS (workspaceSession), nothing else of the object. Every argument is
+// checked before anything changes; a call that fails changes nothing (each mutating call is
+// one store transaction).
+import type { RpcStub, RpcTarget } from 'capnweb';
 import { constants } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { type Op, type VersionVector } from '../log/index.ts';
+import { PATH_BYTES_MAX, type Op, type VersionVector } from '../log/index.ts';
 import { FileSystem, FsError, pathText, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { ExecError, type ExecEvent, type ExecOutput, type ExecRunner, type ExecStatus } from './exec-runner.ts';
-import { checkVersionVector, RpcInputError, SyncService } from './sync-service.ts';
+import { rpcSession, type Session } from './rpc-surface.ts';
+import { checkVersionVector, RpcInputError, SYNC_METHODS, SyncService } from './sync-service.ts';
+
+/** wsd's surface, exactly (README "wsd"): the sync calls, then files, log, stats and exec. */
+export const WORKSPACE_METHODS = [
+  ...SYNC_METHODS,
+  'stat', 'lstat', 'exists', 'readdir', 'readFile', 'read', 'writeFile', 'write', 'truncate', 'mkdir', 'rm', 'unlink', 'rmdir',
+  'rename', 'symlink', 'readlink', 'link', 'chmod', 'utimes', 'getxattr', 'setxattr', 'listxattr', 'removexattr',
+  'log', 'subscribeLog',
+  'stats',
+  'exec', 'execStart', 'execAttach', 'execRead', 'execWait', 'execStatus', 'execList', 'execWrite', 'execResize', 'execKill',
+] as const;
+
+/** What a client holds: the surface's methods, typed. */
+export type WorkspaceApi = RpcTarget & Pick<WorkspaceService, (typeof WORKSPACE_METHODS)[number]>;
 
 export interface Workspace {
   store: Store;
@@ -63,18 +78,35 @@ const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1',
 
 const bad = (message: string) => new RpcInputError(message);
 
-function path(value: unknown, what = 'path'): string | Uint8Array {
-  if (typeof value === 'string' || value instanceof Uint8Array) {
-    if (value.length === 0) throw bad(`${what} is empty`);
-    return value;
+/** A string argument: one with a lone surrogate would silently become U+FFFD on its way to bytes. */
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw bad(`${what} must be a string`);
+  try {
+    toBytes(value);
+  } catch {
+    throw bad(`${what} is not valid Unicode (a lone surrogate)`);
   }
-  throw bad(`${what} must be a string or Uint8Array`);
+  return value;
+}
+
+/** A path as bytes; PATH_MAX bounds it, as the kernel bounds what a process passes. */
+function path(value: unknown, what = 'path'): Uint8Array {
+  if (!(value instanceof Uint8Array) && typeof value !== 'string') throw bad(`${what} must be a string or Uint8Array`);
+  const bytes = typeof value === 'string' ? toBytes(text(value, what)) : value;
+  if (bytes.length === 0) throw bad(`${what} is empty`);
+  if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', what, `${pathText(bytes.subarray(0, 64))}…`, `${bytes.length} bytes; at most ${PATH_BYTES_MAX}`);
+  return bytes;
 }
 
 function bytes(value: unknown, what = 'data'): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (typeof value === 'string') return toBytes(text(value, what));
   throw bad(`${what} must be a Uint8Array or string`);
+}
+
+function execId(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw bad('an exec id is a non-empty string');
+  return value;
 }
 
 function integer(value: unknown, what: string, min: number, max: number, fallback?: number): number {
@@ -204,7 +236,7 @@ export class WorkspaceService extends SyncService {
   /** mkdir; `{recursive: true}` creates missing parents and accepts an existing directory. */
   mkdir(p: unknown, opts?: unknown): void {
     const { recursive, mode } = options(opts, 'mkdir options', ['recursive', 'mode']);
-    const target = toBytes(path(p));
+    const target = path(p);
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
     this.change(() => {
@@ -222,7 +254,7 @@ export class WorkspaceService extends SyncService {
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
   rm(p: unknown, opts?: unknown): void {
     const { recursive, force } = options(opts, 'rm options', ['recursive', 'force']);
-    const target = toBytes(path(p));
+    const target = path(p);
     const deep = flag(recursive, 'recursive');
     if (flag(force, 'force') && !this.fs.exists(target)) return;
     const remove = (at: Uint8Array) => {
@@ -369,7 +401,9 @@ export class WorkspaceService extends SyncService {
 
   /** Starts a command; `onEvent` (optional) receives its output and exit events as they happen. */
   execStart(command: unknown, opts?: unknown, onEvent?: RpcStub<(event: ExecEvent) => void>): ExecStatus {
-    if (typeof command !== 'string' || command.length === 0) throw bad('command must be a non-empty string');
+    const line = text(command, 'command');
+    if (line.length === 0) throw bad('command must be a non-empty string');
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw bad('onEvent must be a callback');
     const o = options(opts, 'exec options', ['cwd', 'env', 'stdin', 'openStdin', 'timeoutMs', 'curatedEnv', 'pty']);
     if (this.ws.mountPoint === null) throw new FsError('ENOTSUP', 'exec', undefined, 'the workspace is not mounted (FUSE_MOUNT=none)');
     const cwd = this.execCwd(o.cwd);
@@ -377,6 +411,8 @@ export class WorkspaceService extends SyncService {
     const extra = (o.env ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(extra)) {
       if (typeof value !== 'string' || key === '' || key.includes('=') || key.includes('\0') || value.includes('\0')) throw bad(`env ${JSON.stringify(key)} must be a string without '=' or NUL in the name`);
+      text(key, 'an env name');
+      text(value, `env ${JSON.stringify(key)}`);
     }
     const base = flag(o.curatedEnv, 'curatedEnv')
       ? Object.fromEntries(CURATED_ENV.filter((k) => this.ws.env[k] !== undefined).map((k) => [k, this.ws.env[k]!]))
@@ -388,7 +424,7 @@ export class WorkspaceService extends SyncService {
         return { cols: integer(size.cols, 'pty.cols', 1, 1000, 80), rows: integer(size.rows, 'pty.rows', 1, 1000, 24) };
       })();
     const status = this.ws.execs.start({
-      command, cwd, env: { ...base, ...(extra as Record<string, string>) },
+      command: line, cwd, env: { ...base, ...(extra as Record<string, string>) },
       stdin: o.stdin === undefined ? undefined : bytes(o.stdin, 'stdin'),
       openStdin: flag(o.openStdin, 'openStdin'),
       timeoutMs: o.timeoutMs === undefined ? undefined : integer(o.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1),
@@ -402,11 +438,12 @@ export class WorkspaceService extends SyncService {
   private execCwd(value: unknown): string {
     const mount = this.ws.mountPoint!;
     if (value === undefined) return mount;
-    if (typeof value !== 'string' || value === '') throw bad('cwd must be a non-empty string');
-    const real = resolve(mount, value);
+    const dir = text(value, 'cwd');
+    if (dir === '') throw bad('cwd must be a non-empty string');
+    const real = resolve(mount, dir);
     const inWorkspace = relative(mount, real);
     if (inWorkspace.startsWith('..') || isAbsolute(inWorkspace)) throw bad(`cwd must be inside the mount (${mount}); got ${JSON.stringify(value)}`);
-    if (this.fs.stat(`/${inWorkspace}`).type !== 'dir') throw new FsError('ENOTDIR', 'exec', value);
+    if (this.fs.stat(`/${inWorkspace}`).type !== 'dir') throw new FsError('ENOTDIR', 'exec', dir);
     return real;
   }
 
@@ -424,7 +461,7 @@ export class WorkspaceService extends SyncService {
     let resumeAt = from;
     let behind: ExecError | null = null;
     let cutOff = () => {};
-    const stream = this.ws.execs.attach(id, from, (event) => {
+    const stream = this.ws.execs.attach(execId(id), from, (event) => {
       if (behind) return;
       const size = (event.data?.length ?? 0) + 64;
       if (pendingBytes + size > STREAM_BYTES_MAX) {
@@ -456,15 +493,15 @@ export class WorkspaceService extends SyncService {
 
   /** Events from `seq` on that are kept now, and the exec's status (for polling over /api). */
   execRead(id: unknown, seq?: unknown): { events: ExecEvent[]; status: ExecStatus } {
-    return this.ws.execs.read(id, integer(seq, 'seq', 0, Number.MAX_SAFE_INTEGER, 0));
+    return this.ws.execs.read(execId(id), integer(seq, 'seq', 0, Number.MAX_SAFE_INTEGER, 0));
   }
 
   execWait(id: unknown): Promise<ExecStatus> {
-    return this.ws.execs.wait(id);
+    return this.ws.execs.wait(execId(id));
   }
 
   execStatus(id: unknown): ExecStatus {
-    return this.ws.execs.status(id);
+    return this.ws.execs.status(execId(id));
   }
 
   execList(): ExecStatus[] {
@@ -473,17 +510,17 @@ export class WorkspaceService extends SyncService {
 
   /** Writes to the input of an exec started with openStdin or pty; null ends the input. */
   execWrite(id: unknown, data: unknown): void {
-    this.ws.execs.write(id, data === null ? null : bytes(data));
+    this.ws.execs.write(execId(id), data === null ? null : bytes(data));
   }
 
   execResize(id: unknown, cols: unknown, rows: unknown): void {
-    this.ws.execs.resize(id, integer(cols, 'cols', 1, 1000), integer(rows, 'rows', 1, 1000));
+    this.ws.execs.resize(execId(id), integer(cols, 'cols', 1, 1000), integer(rows, 'rows', 1, 1000));
   }
 
   execKill(id: unknown, signal?: unknown): void {
     const name = signal ?? 'SIGTERM';
     if (!(SIGNALS as readonly unknown[]).includes(name)) throw bad(`signal must be one of ${SIGNALS.join(', ')}`);
-    this.ws.execs.signal(id, name as NodeJS.Signals);
+    this.ws.execs.signal(execId(id), name as NodeJS.Signals);
   }
 
   override close(): void {
@@ -491,4 +528,9 @@ export class WorkspaceService extends SyncService {
     for (const stop of [...this.logWatchers]) stop();
     for (const detach of [...this.detachers]) detach();
   }
+}
+
+/** A capnweb session of wsd's surface; its ops are attributed to `caller`. */
+export function workspaceSession(workspace: Workspace, caller: string): Session {
+  return rpcSession(new WorkspaceService(workspace, caller), WORKSPACE_METHODS);
 }
