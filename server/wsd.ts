@@ -25,6 +25,7 @@ const FINAL_SYNC_MS = 5_000;
 
 export interface WsdInfo {
   replica: string;
+  host: string;
   port: number;
   store: string;
   mountPoint: string;
@@ -57,6 +58,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
   let server: HttpServer;
   const info = (): WsdInfo => ({
     replica: store.origin,
+    host: config.host,
     port: server.port,
     store: config.db === 'memory' ? 'memory' : config.db,
     mountPoint: config.mountPoint,
