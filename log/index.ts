@@ -10,6 +10,7 @@ export * from './cursor.ts';
 export { checkCheckpoint, CheckpointError, pagesDigest, stableCut, type Checkpoint, type CutSource } from './checkpoint.ts';
 export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';
 export { NodeSqlite, openSqlite } from './sqlite-node.ts';
+export { openStoreFile, StoreFileError } from './store-file.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, MissingChunkError, sha256, hex } from './chunk-store.ts';
 export { BulkWriter } from './bulk.ts';

@@ -7,10 +7,11 @@ export class NodeSqlite implements SqlAdapter {
   readonly db: Database.Database;
   readonly file: string | null;
 
-  constructor(file: string | ':memory:') {
+  /** `readonly`: an existing file, opened so that nothing can be written to it. */
+  constructor(file: string | ':memory:', { readonly = false } = {}) {
     this.file = file === ':memory:' ? null : file;
-    this.db = new Database(file);
-    if (this.file) {
+    this.db = new Database(file, { readonly, fileMustExist: readonly });
+    if (this.file && !readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
@@ -56,6 +57,6 @@ export class NodeSqlite implements SqlAdapter {
   }
 }
 
-export function openSqlite(file: string | ':memory:'): SqlAdapter {
-  return new NodeSqlite(file) satisfies SqlAdapter;
+export function openSqlite(file: string | ':memory:', options: { readonly?: boolean } = {}): SqlAdapter {
+  return new NodeSqlite(file, options) satisfies SqlAdapter;
 }

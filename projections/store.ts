@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
-  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, openSqlite, REFS_COUNT_MAX,
+  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, openSqlite, openStoreFile, REFS_COUNT_MAX,
   systemClock, unpackManifest,
   type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
@@ -35,6 +35,10 @@ export interface StoreOptions {
    * an adapter that takes BEGIN/SAVEPOINT statements (better-sqlite3).
    */
   commitDelayMs?: number;
+  /** Open an existing store file for reading only: nothing is written to it (log, verify, replay). */
+  readonly?: boolean;
+  /** Refuse a file that is not a store already (instead of making an empty database one). */
+  existing?: boolean;
 }
 
 const SCHEMA_VERSION = 1;
@@ -51,6 +55,7 @@ export class Store {
   private readonly mintOrigin: () => string;
   private readonly clock: Clock;
   private depth = 0;
+  private readonly readOnly: boolean;
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private readonly commitListeners = new Set<() => void>();
   private announcing = false;
@@ -59,6 +64,7 @@ export class Store {
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
+    this.readOnly = options.readonly ?? false;
     this.commitDelayMs = options.commitDelayMs ?? 0;
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
@@ -85,8 +91,10 @@ export class Store {
     if (this.projector.stale) this.rebuild();
   }
 
+  /** A file store is opened by its one owner (or read-only), see log/store-file.ts. */
   static open(options: StoreOptions = {}): Store {
-    return new Store(openSqlite(options.file ?? ':memory:'), options);
+    const file = options.file ?? ':memory:';
+    return new Store(file === ':memory:' ? openSqlite(file) : openStoreFile(file, options), options);
   }
 
   get file(): string | null {
@@ -347,7 +355,7 @@ export class Store {
 
   close(): void {
     this.sync();
-    if (this.log.getMeta('hlc') !== this.hlc.highWater && this.log.maxTs() !== null) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
+    if (!this.readOnly && this.log.getMeta('hlc') !== this.hlc.highWater && this.log.maxTs() !== null) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
     this.sql.close();
   }
 }

@@ -64,6 +64,14 @@ describe('wsd configuration', () => {
     expect(result.stderr).toContain(named);
   });
 
+  it('refuses a store another wsd serves, naming its pid', async () => {
+    const owned = join(dir, 'owned', 'workspace.db');
+    const first = await spawnWsd({ FUSE_MOUNT: 'none', WSD_DB: owned });
+    const second = run({ WSD_DB: owned });
+    expect([second.status, second.stderr]).toEqual([2, expect.stringContaining(`WSD_DB: ${owned} is open in process ${first.child.pid}`)]);
+    expect((await first.stop()).code).toBe(0);
+  });
+
   it('listens on loopback only without a token, on every address with one', async () => {
     const open = await spawnWsd({ HOST: '', FUSE_MOUNT: 'none' });
     expect(open.info.host).toBe('127.0.0.1');
