@@ -78,21 +78,25 @@ const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1',
 
 const bad = (message: string) => new RpcInputError(message);
 
-/** A string argument: one with a lone surrogate would silently become U+FFFD on its way to bytes. */
-function text(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw bad(`${what} must be a string`);
+/** A string's UTF-8; one with a lone surrogate would silently become U+FFFD, so it is refused. */
+function encoded(value: string, what: string): Uint8Array {
   try {
-    toBytes(value);
+    return toBytes(value);
   } catch {
     throw bad(`${what} is not valid Unicode (a lone surrogate)`);
   }
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw bad(`${what} must be a string`);
+  encoded(value, what);
   return value;
 }
 
 /** A path as bytes; PATH_MAX bounds it, as the kernel bounds what a process passes. */
 function path(value: unknown, what = 'path'): Uint8Array {
   if (!(value instanceof Uint8Array) && typeof value !== 'string') throw bad(`${what} must be a string or Uint8Array`);
-  const bytes = typeof value === 'string' ? toBytes(text(value, what)) : value;
+  const bytes = typeof value === 'string' ? encoded(value, what) : value;
   if (bytes.length === 0) throw bad(`${what} is empty`);
   if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', what, `${pathText(bytes.subarray(0, 64))}…`, `${bytes.length} bytes; at most ${PATH_BYTES_MAX}`);
   return bytes;
@@ -100,7 +104,7 @@ function path(value: unknown, what = 'path'): Uint8Array {
 
 function bytes(value: unknown, what = 'data'): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return toBytes(text(value, what));
+  if (typeof value === 'string') return encoded(value, what);
   throw bad(`${what} must be a Uint8Array or string`);
 }
 
