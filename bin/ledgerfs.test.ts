@@ -1,10 +1,10 @@
 // The ledgerfs CLI, run as a user runs it: a child process on a real store file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystem, openStore } from '../index.ts';
+import { FileSystem, openSqlite, openStore } from '../index.ts';
 
 const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-cli-'));
@@ -115,6 +115,45 @@ describe('ledgerfs CLI', () => {
     expect(readFileSync(join(now, 'src/b.txt'), 'utf8')).toBe('version 2!');
     expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringMatching(/is in the checkpoint/) });
     expect(cli('compact', db, '--at', '1000')).toMatchObject({ code: 1, stderr: expect.stringMatching(/is before the checkpoint/) });
+  });
+
+  it('log, verify and replay only read: a file that is not a store is refused, named, and left as it was', () => {
+    const foreign = join(dir, 'other.sqlite');
+    const other = openSqlite(foreign);
+    other.exec('CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES (\'mine\')');
+    other.close();
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'not a database at all, just some text that is long enough to have a header\n'.repeat(4));
+    const before = [foreign, empty, text].map((file) => readFileSync(file));
+    for (const file of [foreign, empty, text]) {
+      for (const args of [['log', file], ['verify', file], ['replay', file, '--at', '1', '--out', join(dir, 'nope')], ['mount', file, join(dir, 'nope'), '--mode', 'none']]) {
+        const result = cli(...args);
+        expect([args, result.code, result.stderr]).toEqual([args, 1, expect.stringContaining(`${file} is not a ledgerfs store`)]);
+      }
+    }
+    expect([foreign, empty, text].map((file) => readFileSync(file))).toEqual(before);
+    expect(existsSync(`${empty}-wal`)).toBe(false);
+  });
+
+  it('one process owns a store: mount and compact refuse one that another process writes, readers do not count', () => {
+    const db = join(dir, 'owned.db');
+    const { v1 } = history(db);
+    const serving = openStore({ file: db }); // as a running wsd or mount holds it
+    try {
+      for (const args of [['mount', db, join(dir, 'second'), '--mode', 'none'], ['compact', db, '--at', '1']]) {
+        expect(cli(...args)).toMatchObject({ code: 1, stderr: expect.stringContaining(`is open in process ${process.pid}`) });
+      }
+      expect(cli('log', db).code).toBe(0);
+      expect(cli('verify', db).stdout).toMatch(/verify: ok/);
+      const reader = openStore({ file: db, readonly: true });
+      expect(() => FileSystem.live(reader).writeFile('/x', 'x')).toThrow(/readonly/);
+      reader.close();
+    } finally {
+      serving.close();
+    }
+    expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('bench sync prints one JSON line', () => {

@@ -6,7 +6,7 @@
 // fuse-native is patched first (mount/fuse-native.patch: the caller's uid/gid/pid, nanosecond
 // times, extra mount options) and always built from that source, never used as a prebuild.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const NODE_MAJOR_MIN = 22;
@@ -74,11 +74,22 @@ if (!hasLibfuse() || !has('fusermount') || !has('patch')) {
 }
 
 const fuseNative = join(ROOT, 'node_modules', 'fuse-native');
+const PATCH = join(ROOT, 'mount', 'fuse-native.patch');
+const patchFits = (...flags) => spawnSync('patch', ['-p1', '--dry-run', '--silent', ...flags, '-i', PATCH], { cwd: fuseNative, stdio: 'ignore' }).status === 0;
 if (existsSync(fuseNative) && has('patch')) {
-  if (!readFileSync(join(fuseNative, 'fuse-native.c'), 'utf8').includes('fuse_native_caller')) {
-    run('patch', ['-p1', '--forward', '-i', join(ROOT, 'mount', 'fuse-native.patch')], fuseNative);
+  // The tree carries this patch when the patch reverses cleanly; a pristine tree takes it forward.
+  // Anything else is another version of it, which only a fresh copy of fuse-native can take.
+  if (!patchFits('--reverse')) {
+    if (!patchFits('--forward')) {
+      console.error(`ledgerfs: ${fuseNative} carries another version of mount/fuse-native.patch; reinstall it: rm -rf node_modules/fuse-native && npm install`);
+      process.exit(1);
+    }
+    run('patch', ['-p1', '--forward', '-i', PATCH], fuseNative);
   }
-  const probe = "if (typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)";
+  // An addon older than its patched source was built from another version of the patch.
+  const addon = join(fuseNative, 'build', 'Release', 'fuse.node');
+  const stale = `require('node:fs').statSync(${JSON.stringify(addon)}).mtimeMs < require('node:fs').statSync(${JSON.stringify(join(fuseNative, 'fuse-native.c'))}).mtimeMs`;
+  const probe = `if (${stale} || typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)`;
   if (hasLibfuse()) ensure('fuse-native', probe, () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative));
-  else if (!existsSync(join(fuseNative, 'build', 'Release', 'fuse.node'))) run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative);
+  else if (!existsSync(addon)) run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative);
 }

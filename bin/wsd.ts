@@ -2,6 +2,7 @@
 // wsd: the workspace daemon. Configured by the environment (see README "wsd"); prints one JSON
 // line when ready and one when stopped; SIGTERM or SIGINT shut it down in order and exit 0.
 import { spawnSync } from 'node:child_process';
+import { StoreFileError } from '../index.ts';
 import { ConfigError, readConfig } from '../server/config.ts';
 import { startWsd } from '../server/wsd.ts';
 
@@ -45,7 +46,14 @@ async function main(): Promise<number> {
     delete env[name];
     delete process.env[name];
   }
-  const wsd = await startWsd(config, env);
+  let wsd;
+  try {
+    wsd = await startWsd(config, env);
+  } catch (error) {
+    if (!(error instanceof StoreFileError)) throw error;
+    process.stderr.write(`wsd: WSD_DB: ${error.message}\n`);
+    return 2;
+  }
   if (!stopping) await say({ event: 'ready', ...wsd.info() });
   const signal = await stop;
   setTimeout(() => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, OpFormatError } from '../log/index.ts';
 import { canonicalTree, FileSystem, openStore, type Hello, type SyncPeer } from '../index.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
-import { SyncService } from '../server/sync-service.ts';
+import { SyncService, syncSession } from '../server/sync-service.ts';
 import { syncOnce, SyncClient } from './index.ts';
 
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';
@@ -98,7 +98,7 @@ describe('over the network', () => {
   it('keeps two replicas in step over a WebSocket with concurrent writes', async () => {
     const a = replica(A);
     const b = replica(B);
-    const server = await startHttpServer({ session: () => new SyncService(a.store) });
+    const server = await startHttpServer({ session: () => syncSession(a.store) });
     servers.push(server);
     const client = new SyncClient(b.store, `ws://127.0.0.1:${server.port}/ws`);
     clients.push(client);
@@ -114,7 +114,7 @@ describe('over the network', () => {
   it('reconnects after the upstream restarts', async () => {
     const a = replica(A);
     const b = replica(B);
-    let server = await startHttpServer({ session: () => new SyncService(a.store) });
+    let server = await startHttpServer({ session: () => syncSession(a.store) });
     const port = server.port;
     const client = new SyncClient(b.store, `ws://127.0.0.1:${port}/ws`);
     clients.push(client);
@@ -124,7 +124,7 @@ describe('over the network', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(client.state().connected).toBe(false);
     a.fs.writeFile('/while-away', 'x');
-    server = await startHttpServer({ session: () => new SyncService(a.store), port });
+    server = await startHttpServer({ session: () => syncSession(a.store), port });
     servers.push(server);
     await client.synced();
     expect(b.fs.exists('/while-away')).toBe(true);
@@ -133,7 +133,7 @@ describe('over the network', () => {
   it('answers the same surface over HTTP batch', async () => {
     const a = replica(A);
     a.fs.mkdir('/x');
-    const server = await startHttpServer({ session: () => new SyncService(a.store) });
+    const server = await startHttpServer({ session: () => syncSession(a.store) });
     servers.push(server);
     const api = newHttpBatchRpcSession<{ hello(): Hello }>(`http://127.0.0.1:${server.port}/api`);
     expect(await api.hello()).toMatchObject({ replica: A, versionVector: { [A]: 1 }, ops: 1 });

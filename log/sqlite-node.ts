@@ -7,6 +7,8 @@ import { SQLITE_PARAMS_MAX } from './limits.ts';
 import type { SqlAdapter, SqlStatement, SqlValue } from './sql.ts';
 
 export interface NodeSqliteOptions {
+  /** Open an existing file so that nothing can be written to it. */
+  readonly?: boolean;
   /**
    * Group commit: transactions commit together at most this many milliseconds after the first
    * of them, or at sync(). 0, the default, commits each transaction at once.
@@ -23,11 +25,13 @@ export class NodeSqlite implements SqlAdapter {
   private groupTimer: ReturnType<typeof setTimeout> | null = null;
   private syncAfter = false;
 
+  /** `readonly`: an existing file, opened so that nothing can be written to it. */
   constructor(file: string | ':memory:', options: NodeSqliteOptions = {}) {
+    const readonly = options.readonly ?? false;
     this.file = file === ':memory:' ? null : file;
     this.commitDelayMs = options.commitDelayMs ?? 0;
-    this.db = new Database(file);
-    if (this.file) {
+    this.db = new Database(file, { readonly, fileMustExist: readonly });
+    if (this.file && !readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }

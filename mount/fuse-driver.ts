@@ -129,9 +129,11 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
       const now = Date.now();
       void f.utimens(path, requestedTime(atime, now), requestedTime(mtime, now), false);
     })(cb),
-    setxattr: (path: string, name: string, value: Buffer, _position: number, flags: number, cb: Callback) => handle('setxattr', (f) => f.setxattr(path, name, Buffer.from(value), flags))(cb),
-    getxattr: (path: string, name: string, _position: number, cb: Callback) => handle('getxattr', (f) => Buffer.from(f.getxattr(path, name)))(cb),
-    listxattr: (path: string, cb: Callback) => handle('listxattr', (f) => f.listxattr(path).map((n) => Buffer.from(n).toString('utf8')))(cb),
-    removexattr: (path: string, name: string, cb: Callback) => handle('removexattr', (f) => f.removexattr(path, name))(cb),
+    // The kernel sends xattr calls for the inode it reached, a symlink's own included (llistxattr,
+    // ls -l, tar --xattrs): the path names that inode, so it is not followed.
+    setxattr: (path: string, name: string, value: Buffer, _position: number, flags: number, cb: Callback) => handle('setxattr', (f) => f.setxattr(path, name, Buffer.from(value), flags, false))(cb),
+    getxattr: (path: string, name: string, _position: number, cb: Callback) => handle('getxattr', (f) => Buffer.from(f.getxattr(path, name, false)))(cb),
+    listxattr: (path: string, cb: Callback) => handle('listxattr', (f) => f.listxattr(path, false).map((n) => Buffer.from(n).toString('utf8')))(cb),
+    removexattr: (path: string, name: string, cb: Callback) => handle('removexattr', (f) => f.removexattr(path, name, false))(cb),
   };
 }

@@ -11,14 +11,15 @@ const run = promisify(execFile);
 /**
  * Mount options; the choice of each is measured in spec/mount.md.
  * - default_permissions + allow_other: the kernel checks mode bits like a local disk, for any user.
- * - entry/attr/negative timeouts of 1 s: lookups and stats are cached for a second (measured
- *   against 0: stat of 1000 files 0.01 s vs 0.32 s, find 0.35 s vs 1.74 s, create 1000 0.79 s
- *   vs 1.30 s); a change made elsewhere (the API, another replica, another name of a hard
- *   link) shows within that second.
+ * - attr_timeout=0: libfuse 2's path API gives each name of a hard link its own kernel inode,
+ *   and cannot tell the kernel to drop the others' attributes; uncached, every name shows a
+ *   change made through another at once (cost measured in spec/mount.md).
+ * - entry/negative timeouts of 1 s: lookups are cached for a second; a name made or removed
+ *   elsewhere (the API, another replica) shows within that second.
  * - auto_cache: page cache is kept across opens while size and mtime are unchanged.
  * - big_writes, max_write: 128 KiB writes (libfuse 2's largest) instead of 4 KiB.
- * - use_ino: the kernel sees ledgerfs inode numbers, so hard links are one inode (git checks
- *   that a hard link it made has its source's st_ino; nlink updates reach every name).
+ * - use_ino: the kernel sees ledgerfs inode numbers, so both names of a hard link report one
+ *   st_ino (git checks that a hard link it made has its source's st_ino).
  */
 export const MOUNT_OPTIONS = {
   allowOther: true,
@@ -26,7 +27,7 @@ export const MOUNT_OPTIONS = {
   autoCache: true,
   fsname: 'ledgerfs',
   subtype: 'ledgerfs',
-  extraOptions: ['use_ino', 'readdir_ino', 'entry_timeout=1', 'attr_timeout=1', 'negative_timeout=1', 'big_writes', 'max_write=131072', 'max_read=131072'],
+  extraOptions: ['use_ino', 'readdir_ino', 'entry_timeout=1', 'attr_timeout=0', 'negative_timeout=1', 'big_writes', 'max_write=131072', 'max_read=131072'],
 };
 
 export function isMounted(mountPoint: string): boolean {

@@ -11,6 +11,7 @@ function fresh() {
 }
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
+const notBefore = ([sec, nsec]: readonly number[], [sec0, nsec0]: readonly number[]) => sec! > sec0! || (sec === sec0 && nsec! >= nsec0!);
 const names = (fs: FileSystem, path: string) => fs.readdir(path).map((e) => text(e.name));
 
 function code(fn: () => unknown): string {
@@ -49,7 +50,8 @@ describe('FileSystem', () => {
     expect(code(() => fs.open('/f', O_CREAT | O_EXCL | O_WRONLY))).toBe('EEXIST');
     expect(code(() => fs.readlink('/f'))).toBe('EINVAL');
     expect(code(() => fs.stat(`/${'n'.repeat(256)}`))).toBe('ENAMETOOLONG');
-    expect(code(() => fs.stat(`/${'a/'.repeat(2100)}`))).toBe('ENAMETOOLONG');
+    // PATH_MAX bounds what a process passes (the kernel, the RPC surface), not a path from the root.
+    expect(code(() => fs.stat(`/${'a/'.repeat(2100)}`))).toBe('ENOENT');
     expect(code(() => fs.rmdir('/'))).toBe('EBUSY');
     expect(code(() => fs.mkdir('/d/..'))).toBe('EINVAL');
     expect(code(() => fs.truncate('/f', -1))).toBe('EINVAL');
@@ -67,6 +69,36 @@ describe('FileSystem', () => {
     fs.writeFile(Buffer.concat([Buffer.from('/'), name]), 'raw');
     expect(Buffer.from(fs.readdir('/')[0]!.name).equals(name)).toBe(true);
     expect(code(() => fs.writeFile('/a\0b', 'x'))).toBe('EINVAL');
+  });
+
+  it('refuses strings that are not valid Unicode, changing nothing', () => {
+    const { store, fs } = fresh();
+    fs.writeFile('/f', 'x');
+    const ops = store.log.count();
+    for (const call of [
+      () => fs.writeFile('/bad-\uD800.txt', 'x'),
+      () => fs.writeFile('/ok.txt', 'half \uDC00'),
+      () => fs.mkdir('/\uDFFFd'),
+      () => fs.symlink('t\uD800', '/lnk'),
+      () => fs.setxattr('/f', 'user.\uD800', Buffer.from('v')),
+      () => fs.stat('/\uD800'),
+    ]) expect(code(call)).toBe('EINVAL');
+    expect(store.log.count()).toBe(ops);
+    expect(names(fs, '/')).toEqual(['f']);
+    fs.writeFile('/pair-\uD83D\uDE00', 'a surrogate pair is one character');
+    expect(names(fs, '/')).toContain('pair-\u{1F600}');
+  });
+
+  it('takes paths longer than PATH_MAX from the root (a deep tree), names up to NAME_MAX', () => {
+    const { fs } = fresh();
+    let dir = '';
+    for (let depth = 0; dir.length <= 8192; depth++) {
+      dir += `/${String(depth).padStart(3, '0')}${'d'.repeat(250)}`;
+      fs.mkdir(dir);
+    }
+    fs.writeFile(`${dir}/f`, 'deep');
+    expect(text(fs.readFile(`${dir}/f`))).toBe('deep');
+    expect(code(() => fs.mkdir(`${dir}/${'n'.repeat(256)}`))).toBe('ENAMETOOLONG');
   });
 
   it('follows symlinks, at most 40 hops', () => {
@@ -256,6 +288,33 @@ describe('FileSystem', () => {
     expect(code(() => fs.removexattr('/f', 'user.a'))).toBe('ENODATA');
     expect(fs.listxattr('/f')).toEqual([]);
     expect(code(() => fs.setxattr('/f', 'system.posix_acl_access', Buffer.from([2, 0, 0, 0])))).toBe('ENOTSUP');
+    // follow = false acts on a symlink itself, as lsetxattr and llistxattr do
+    fs.setxattr('/f', 'user.t', Buffer.from('target'));
+    fs.symlink('f', '/l');
+    fs.setxattr('/l', 'trusted.own', Buffer.from('link'), 0, false);
+    expect(fs.listxattr('/l').map(text)).toEqual(['user.t']);
+    expect(fs.listxattr('/l', false).map(text)).toEqual(['trusted.own']);
+    expect(text(fs.getxattr('/l', 'trusted.own', false))).toBe('link');
+    fs.removexattr('/l', 'trusted.own', false);
+    fs.symlink('/nowhere', '/dangling');
+    expect(fs.listxattr('/dangling', false)).toEqual([]);
+    expect(code(() => fs.listxattr('/dangling'))).toBe('ENOENT');
+  });
+
+  it('changes mtime and ctime when a write or truncate happens, before the buffer commits', () => {
+    const { fs } = fresh();
+    fs.writeFile('/f', 'abc');
+    fs.utimens('/f', [1, 0], [1, 0]);
+    const before = fs.stat('/f').ctime;
+    const fh = fs.open('/f', O_RDWR);
+    expect(fs.fstat(fh).mtime).toEqual([1, 0]);
+    fs.ftruncate(fh, 1);
+    const truncated = fs.fstat(fh);
+    expect(truncated.mtime).not.toEqual([1, 0]);
+    expect(notBefore(truncated.ctime, before)).toBe(true);
+    expect(fs.stat('/f').mtime).toEqual(truncated.mtime);
+    fs.release(fh);
+    expect(notBefore(fs.stat('/f').mtime, truncated.mtime)).toBe(true);
   });
 
   it('keeps times set while a written file is still open (cp -p, tar)', () => {

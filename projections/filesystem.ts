@@ -3,7 +3,7 @@
 // through a per-inode write buffer and committed as one setContent op on release or fsync.
 // A FileSystem without a store is a read-only view (history): mutations fail with EROFS.
 import {
-  FILE_BYTES_MAX, REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
+  FILE_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, ROOT_ID, SYMLINK_HOPS_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX,
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
@@ -77,7 +77,7 @@ export class FileSystem {
   readonly reader: Reader;
   readonly chunks: ChunkStore;
   private readonly store: Store | null;
-  private readonly state: { handles: Map<number, Handle>; buffers: Map<number, WriteBuffer>; nextFh: number };
+  private readonly state: { handles: Map<number, Handle>; buffers: Map<number, WriteBuffer>; written: WeakMap<WriteBuffer, Timespec>; nextFh: number };
   /** Who the ops of this instance are attributed to; `as()` makes a view with another actor. */
   readonly actor: Actor;
 
@@ -86,7 +86,7 @@ export class FileSystem {
     this.chunks = view.chunks;
     this.store = store;
     this.actor = actor;
-    this.state = { handles: new Map(), buffers: new Map(), nextFh: 1 };
+    this.state = { handles: new Map(), buffers: new Map(), written: new WeakMap(), nextFh: 1 };
   }
 
   static live(store: Store, actor?: Actor): FileSystem {
@@ -113,8 +113,17 @@ export class FileSystem {
     if (buffer) {
       attr.size = buffer.size;
       attr.blocks = Math.ceil(buffer.allocatedBytes / 512);
+      // A write or truncate changes mtime and ctime when it happens, not when the buffer commits.
+      const written = buffer.changed ? this.state.written.get(buffer) : undefined;
+      if (written) attr.mtime = attr.ctime = written;
     }
     return attr;
+  }
+
+  /** Records that a buffer changed now (its commit, later, gets the op's time). */
+  private wrote(buffer: WriteBuffer): void {
+    const now = Date.now();
+    this.state.written.set(buffer, [Math.floor(now / 1000), (now % 1000) * 1e6]);
   }
 
   /** Resolves a target to an inode, following symlinks (the last one only if `follow`). */
@@ -238,14 +247,15 @@ export class FileSystem {
     return node.target!;
   }
 
-  getxattr(target: Target, name: PathLike): Uint8Array {
-    const value = this.reader.xattr(this.resolve(target, true, 'getxattr'), toBytes(name));
+  /** `follow: false` acts on a symlink itself (lgetxattr and the other l- calls). */
+  getxattr(target: Target, name: PathLike, follow = true): Uint8Array {
+    const value = this.reader.xattr(this.resolve(target, follow, 'getxattr'), toBytes(name, 'getxattr'));
     if (value === null) throw new FsError('ENODATA', 'getxattr', pathText(name));
     return value;
   }
 
-  listxattr(target: Target): Uint8Array[] {
-    return this.reader.xattrNames(this.resolve(target, true, 'listxattr'));
+  listxattr(target: Target, follow = true): Uint8Array[] {
+    return this.reader.xattrNames(this.resolve(target, follow, 'listxattr'));
   }
 
   statfs(): StatFs {
@@ -272,7 +282,10 @@ export class FileSystem {
     if (node.type === 'dir' && writing) throw new FsError('EISDIR', 'open', shown);
     if (node.type !== 'dir' && (flags & O_DIRECTORY)) throw new FsError('ENOTDIR', 'open', shown);
     const buffer = writing ? this.bufferFor(ino) : null;
-    if (buffer && (flags & O_TRUNC)) buffer.truncate(0);
+    if (buffer && (flags & O_TRUNC)) {
+      buffer.truncate(0);
+      this.wrote(buffer);
+    }
     const fh = this.state.nextFh++;
     this.state.handles.set(fh, { ino, flags, buffer });
     return fh;
@@ -315,6 +328,7 @@ export class FileSystem {
     if (at + data.length > FILE_BYTES_MAX) throw new FsError('EFBIG', 'write');
     buffer.actor = this.actor;
     buffer.write(at, data);
+    if (data.length > 0) this.wrote(buffer);
     return data.length;
   }
 
@@ -324,6 +338,7 @@ export class FileSystem {
     checkSize(size, 'ftruncate');
     buffer.actor = this.actor;
     buffer.truncate(size);
+    this.wrote(buffer);
   }
 
   fstat(fh: number): Attr {
@@ -403,9 +418,10 @@ export class FileSystem {
 
   /** Creates or replaces a file's content: one create op if new, one setContent op. */
   writeFile(path: PathLike, data: Uint8Array | string, mode = 0o644): void {
+    const bytes = toBytes(data, 'writeFile');
     const fh = this.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     try {
-      this.write(fh, toBytes(data), 0);
+      this.write(fh, bytes, 0);
     } finally {
       this.release(fh);
     }
@@ -469,10 +485,10 @@ export class FileSystem {
   }
 
   symlink(target: PathLike, path: PathLike): Attr {
-    const bytes = toBytes(target);
+    const bytes = toBytes(target, 'symlink');
     if (bytes.length === 0) throw new FsError('ENOENT', 'symlink', pathText(path), 'empty target');
     if (bytes.includes(0)) throw new FsError('EINVAL', 'symlink', pathText(path));
-    if (bytes.length > 4096) throw new FsError('ENAMETOOLONG', 'symlink', pathText(path));
+    if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', 'symlink', pathText(path));
     const ino = this.makeNode(this.slot(path, 'symlink'), 'symlink', 0o777, 0, bytes, 'symlink', path);
     return this.attrOf(ino, 'symlink');
   }
@@ -638,10 +654,10 @@ export class FileSystem {
     this.setattr(target, { size });
   }
 
-  setxattr(target: Target, name: PathLike, value: Uint8Array, flags = 0): void {
-    const ino = this.resolve(target, true, 'setxattr');
+  setxattr(target: Target, name: PathLike, value: Uint8Array, flags = 0, follow = true): void {
+    const ino = this.resolve(target, follow, 'setxattr');
     this.notConflictCopy(ino, 'setxattr');
-    const key = toBytes(name);
+    const key = toBytes(name, 'setxattr');
     if (key.length === 0 || key.length > XATTR_NAME_BYTES_MAX) throw new FsError('ERANGE', 'setxattr', pathText(name));
     // POSIX ACLs are not stored: refusing them makes tools (cp -a, tar) fall back to chmod.
     if (POSIX_ACL_NAMES.has(Buffer.from(key).toString('latin1'))) throw new FsError('ENOTSUP', 'setxattr', pathText(name), 'POSIX ACLs are not supported');
@@ -652,10 +668,10 @@ export class FileSystem {
     this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value }, 'setxattr');
   }
 
-  removexattr(target: Target, name: PathLike): void {
-    const ino = this.resolve(target, true, 'removexattr');
+  removexattr(target: Target, name: PathLike, follow = true): void {
+    const ino = this.resolve(target, follow, 'removexattr');
     this.notConflictCopy(ino, 'removexattr');
-    const key = toBytes(name);
+    const key = toBytes(name, 'removexattr');
     if (this.reader.xattr(ino, key) === null) throw new FsError('ENODATA', 'removexattr', pathText(name));
     this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value: null }, 'removexattr');
   }

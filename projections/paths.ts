@@ -1,5 +1,5 @@
 // Path and name handling: names are bytes (any byte but '/' and NUL); strings are UTF-8.
-import { NAME_BYTES_MAX, PATH_BYTES_MAX } from '../log/index.ts';
+import { NAME_BYTES_MAX } from '../log/index.ts';
 import { FsError } from './errors.ts';
 
 export type PathLike = string | Uint8Array;
@@ -7,8 +7,14 @@ export type PathLike = string | Uint8Array;
 const SLASH = 0x2f;
 const DOT = 0x2e;
 
-export function toBytes(value: PathLike): Uint8Array {
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+/** A lone UTF-16 surrogate, which UTF-8 cannot carry (it would silently become U+FFFD). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The UTF-8 bytes of a string; EINVAL for one that is not valid Unicode. */
+export function toBytes(value: PathLike, syscall = 'encode'): Uint8Array {
+  if (typeof value !== 'string') return value;
+  if (LONE_SURROGATE.test(value)) throw new FsError('EINVAL', syscall, JSON.stringify(value), 'a lone surrogate is not UTF-8');
+  return Buffer.from(value, 'utf8');
 }
 
 export function pathText(value: PathLike): string {
@@ -25,9 +31,8 @@ export function isDotDot(name: Uint8Array): boolean {
 
 /** Splits a path into its non-empty components; `trailingSlash` says the last must be a dir. */
 export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[]; trailingSlash: boolean } {
-  const bytes = toBytes(path);
+  const bytes = toBytes(path, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty path');
-  if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', syscall, pathText(path));
   if (bytes.includes(0)) throw new FsError('EINVAL', syscall, pathText(path), 'NUL byte in path');
   const parts: Uint8Array[] = [];
   let start = 0;
@@ -44,7 +49,7 @@ export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[
 
 /** Checks one name for an entry-creating call. */
 export function checkName(name: PathLike, syscall: string): Uint8Array {
-  const bytes = toBytes(name);
+  const bytes = toBytes(name, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty name');
   if (bytes.length > NAME_BYTES_MAX) throw new FsError('ENAMETOOLONG', syscall, pathText(name));
   if (bytes.includes(0) || bytes.includes(SLASH)) throw new FsError('EINVAL', syscall, pathText(name), "name contains '/' or NUL");

@@ -27,6 +27,8 @@ export interface StoreOptions {
   mintOrigin?: () => string;
   /** Re-hash chunks on every read (default true). */
   verifyChunks?: boolean;
+  /** The store is open for reading only (log, verify, replay): close() writes nothing. */
+  readonly?: boolean;
 }
 
 const SCHEMA_VERSION = 1;
@@ -41,12 +43,14 @@ export class Store {
   private readonly mintOrigin: () => string;
   private readonly clock: Clock;
   private depth = 0;
+  private readonly readOnly: boolean;
   private readonly conflictListeners = new Set<(event: ConflictEvent) => void>();
   private readonly commitListeners = new Set<() => void>();
   private announcing = false;
 
   constructor(sql: SqlAdapter, options: StoreOptions = {}) {
     this.sql = sql;
+    this.readOnly = options.readonly ?? false;
     this.log = new LogStore(sql);
     this.chunks = new ChunkStore(sql, options.verifyChunks ?? true);
     this.projector = new Projector(sql, this.log);
@@ -307,7 +311,7 @@ export class Store {
 
   close(): void {
     this.sync();
-    if (this.log.getMeta('hlc') !== this.hlc.highWater && this.log.maxTs() !== null) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
+    if (!this.readOnly && this.log.getMeta('hlc') !== this.hlc.highWater && this.log.maxTs() !== null) this.sql.transaction(() => this.log.setMeta('hlc', this.hlc.highWater));
     this.sql.close();
   }
 }

@@ -1,5 +1,6 @@
 // wsd's configuration, read from the environment once at startup. Every value is checked here so
 // a misconfigured daemon stops before it mounts or listens, with a message naming the variable.
+import { isIP } from 'node:net';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseMountMode, type MountMode } from '../mount/mode.ts';
 
@@ -39,6 +40,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** Only this machine can reach a loopback address: it is the one place wsd listens without a token. */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return isIP(host) === 6 && /^(0*:)*:?0*1$/.test(host);
+}
+
 const inside = (path: string, dir: string) => {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -74,10 +83,14 @@ export function readConfig(env: NodeJS.ProcessEnv): WsdConfig {
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError(`UPSTREAM_URL must be a ws:// or wss:// URL (the replica's /ws); got ${JSON.stringify(upstreamUrl)}`);
   }
   const token = env.WSD_TOKEN === undefined ? null : env.WSD_TOKEN;
-  if (token === '') throw new ConfigError('WSD_TOKEN is set but empty; unset it to run without auth');
+  if (token === '') throw new ConfigError('WSD_TOKEN is set but empty; unset it to run without auth (on loopback only)');
+  // Anyone who reaches the port can run commands as the daemon's user: without a token, only
+  // this machine may (a client from another address ran exec('id -un') and got root).
+  const host = env.HOST || (token === null ? '127.0.0.1' : '0.0.0.0');
+  if (token === null && !isLoopback(host)) throw new ConfigError(`HOST=${host} lets other machines run commands here: set WSD_TOKEN to a secret, or listen on loopback (HOST=127.0.0.1)`);
   return {
     port: integer(env, 'PORT', DEFAULT_PORT, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host,
     mountPoint: resolve(mountPoint),
     mountMode,
     db,

@@ -145,6 +145,10 @@ describe('the Durable Object replica', () => {
       ['snapshot', () => api.snapshot(0)],
       ['compact', () => api.compact(7 as never)],
     ];
+    // Internals of the objects behind the surface do not answer at all.
+    for (const name of ['withChunks', 'change', 'close', 'announce', 'home', 'store']) {
+      expect([name, (await failure((api as unknown as Record<string, () => Promise<unknown>>)[name]!())).message]).toEqual([name, expect.stringMatching(/not|undefined|exist|function/i)]);
+    }
     for (const [what, call] of calls) {
       const error = await failure(call());
       expect([what, error.code ?? error.name]).toEqual([what, expect.stringMatching(/EINVAL|OpFormatError|EBADHASH|TypeError/)]);

@@ -5,8 +5,13 @@
 import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
 import { DO_READ_BYTES_MAX, DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
 import { FileSystem, resolveAt, RpcInputError, Store } from '../projections/index.ts';
-import { FilesystemService } from './filesystem-service.ts';
+import { FILESYSTEM_METHODS, FilesystemService } from './filesystem-service.ts';
 import { R2Chunks, type Bucket } from './r2-chunks.ts';
+import { rpcSession, type Session } from './rpc-surface.ts';
+import { SYNC_METHODS } from './sync-service.ts';
+
+/** The Durable Object's surface, exactly (README "The Durable Object replica"). */
+export const DURABLE_METHODS = [...SYNC_METHODS, ...FILESYSTEM_METHODS, 'compact', 'stats'] as const;
 
 /** The part of a Durable Object's state this class uses. */
 export interface DurableObjectState {
@@ -89,25 +94,30 @@ export class WorkspaceObject {
       if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return text(426, 'upgrade required: ws speaks capnweb over a WebSocket\n');
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket & { accept(): void }];
       server.accept();
-      const service = new DurableWorkspaceService(this.home, `ws ${caller}`);
-      server.addEventListener('close', () => service.close());
-      server.addEventListener('error', () => service.close());
-      newWebSocketRpcSession(server, service);
+      const session = durableSession(this.home, `ws ${caller}`);
+      server.addEventListener('close', () => session.close());
+      server.addEventListener('error', () => session.close());
+      newWebSocketRpcSession(server, session.target);
       return new Response(null, { status: 101, webSocket: client } as ResponseInit);
     }
     if (route === 'api') {
       if (request.method !== 'POST') return text(405, 'method not allowed\n', { allow: 'POST' });
       const length = Number(request.headers.get('content-length'));
       if (!(length <= 2 * MESSAGE_BYTES_MAX)) return text(413, `a batch is at most ${2 * MESSAGE_BYTES_MAX} bytes, with its content-length\n`);
-      const service = new DurableWorkspaceService(this.home, `http ${caller}`);
+      const session = durableSession(this.home, `http ${caller}`);
       try {
-        return await newHttpBatchRpcResponse(request, service);
+        return await newHttpBatchRpcResponse(request, session.target);
       } finally {
-        service.close();
+        session.close();
       }
     }
     return text(404, 'not found\n');
   }
+}
+
+/** A capnweb session of the Durable Object's surface; its ops are attributed to `caller`. */
+export function durableSession(home: Home, caller: string): Session {
+  return rpcSession(new DurableWorkspaceService(home, caller), DURABLE_METHODS);
 }
 
 export function text(status: number, body: string, headers: Record<string, string> = {}): Response {

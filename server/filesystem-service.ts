@@ -1,11 +1,18 @@
 // The filesystem and log RPC surface of a replica, on top of its sync surface: what wsd and the
-// Durable Object both serve. Paths are workspace paths (`/` is the root); every argument is
-// checked before anything changes, and each mutating call is one store transaction, so a call
-// that fails changes nothing. Runs on Node and on workerd.
+// Durable Object both serve (FILESYSTEM_METHODS). Paths are workspace paths (`/` is the root);
+// every argument is checked before anything changes, and each mutating call is one store
+// transaction, so a call that fails changes nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
-import { RPC_READ_BYTES_MAX, type Actor, type Op, type VersionVector } from '../log/index.ts';
-import { checkVersionVector, FileSystem, FsError, openFlags, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
+import { PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type VersionVector } from '../log/index.ts';
+import { checkVersionVector, FileSystem, FsError, openFlags, pathText, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
 import { SyncService } from './sync-service.ts';
+
+/** The filesystem and log calls, exactly (README "wsd"); the sync calls come before them. */
+export const FILESYSTEM_METHODS = [
+  'stat', 'lstat', 'exists', 'readdir', 'readFile', 'read', 'writeFile', 'write', 'truncate', 'mkdir', 'rm', 'unlink', 'rmdir',
+  'rename', 'symlink', 'readlink', 'link', 'chmod', 'utimes', 'getxattr', 'setxattr', 'listxattr', 'removexattr',
+  'log', 'subscribeLog',
+] as const;
 
 export interface DirItem {
   name: string;
@@ -28,17 +35,34 @@ const LOG_PAGE_MAX = 4096;
 
 export const bad = (message: string) => new RpcInputError(message);
 
-export function path(value: unknown, what = 'path'): string | Uint8Array {
-  if (typeof value === 'string' || value instanceof Uint8Array) {
-    if (value.length === 0) throw bad(`${what} is empty`);
-    return value;
+/** A string's UTF-8; one with a lone surrogate would silently become U+FFFD, so it is refused. */
+function encoded(value: string, what: string): Uint8Array {
+  try {
+    return toBytes(value);
+  } catch {
+    throw bad(`${what} is not valid Unicode (a lone surrogate)`);
   }
-  throw bad(`${what} must be a string or Uint8Array`);
+}
+
+/** A string argument, refused when it is not valid Unicode. */
+export function text(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw bad(`${what} must be a string`);
+  encoded(value, what);
+  return value;
+}
+
+/** A path as bytes; PATH_MAX bounds it, as the kernel bounds what a process passes. */
+export function path(value: unknown, what = 'path'): Uint8Array {
+  if (!(value instanceof Uint8Array) && typeof value !== 'string') throw bad(`${what} must be a string or Uint8Array`);
+  const bytes = typeof value === 'string' ? encoded(value, what) : value;
+  if (bytes.length === 0) throw bad(`${what} is empty`);
+  if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', what, `${pathText(bytes.subarray(0, 64))}…`, `${bytes.length} bytes; at most ${PATH_BYTES_MAX}`);
+  return bytes;
 }
 
 export function bytes(value: unknown, what = 'data'): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (typeof value === 'string') return encoded(value, what);
   throw bad(`${what} must be a Uint8Array or string`);
 }
 
@@ -188,7 +212,7 @@ export class FilesystemService extends SyncService {
   /** mkdir; `{recursive: true}` creates missing parents and accepts an existing directory. */
   mkdir(p: unknown, opts?: unknown): void {
     const { recursive, mode } = options(opts, 'mkdir options', ['recursive', 'mode']);
-    const target = toBytes(path(p));
+    const target = path(p);
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
     this.change(() => this.fs.mkdirp(target, perm));
@@ -197,7 +221,7 @@ export class FilesystemService extends SyncService {
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
   rm(p: unknown, opts?: unknown): void {
     const { recursive, force } = options(opts, 'rm options', ['recursive', 'force']);
-    const target = toBytes(path(p));
+    const target = path(p);
     const deep = flag(recursive, 'recursive');
     if (flag(force, 'force') && !this.fs.exists(target)) return;
     this.change(() => this.fs.rm(target, deep));

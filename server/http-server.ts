@@ -4,9 +4,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { nodeHttpBatchRpcResponse, newWebSocketRpcSession, type RpcTarget } from 'capnweb';
+import { nodeHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
 import { WebSocketServer } from 'ws';
 import { MESSAGE_BYTES_MAX } from '../log/index.ts';
+import type { Session } from './rpc-surface.ts';
 
 export interface HttpServer {
   port: number;
@@ -14,15 +15,12 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** An RPC target for one session, closed when the session ends. */
-export type Session = RpcTarget & { close(): void };
-
 export interface HttpServerOptions {
   port?: number;
   host?: string;
   /** bearer token required on every route but /health */
   token?: string | null;
-  /** a target for one WebSocket session or one HTTP batch; `caller` names the peer for audit */
+  /** one WebSocket session or one HTTP batch (closed when it ends); `caller` names the peer for audit */
   session: (caller: string) => Session;
   /** GET routes that answer JSON */
   json?: Record<string, () => unknown>;
@@ -91,7 +89,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (req.headers['content-length'] === undefined) return text(res, 411, 'content-length required\n');
       if (!(length <= messageBytesMax)) return text(res, 413, `a batch is at most ${messageBytesMax} bytes\n`);
       const session = options.session(callerOf('http', req));
-      nodeHttpBatchRpcResponse(req, res, session).finally(() => session.close()).catch((error: Error) => {
+      nodeHttpBatchRpcResponse(req, res, session.target).finally(() => session.close()).catch((error: Error) => {
         if (!res.headersSent) text(res, 400, `${error.message}\n`);
       });
       return;
@@ -116,7 +114,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sessions.delete(session);
         session.close();
       });
-      newWebSocketRpcSession(ws as unknown as WebSocket, session);
+      newWebSocketRpcSession(ws as unknown as WebSocket, session.target);
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,21 +2,25 @@
 // learns the replica's cursor (hello), pulls ops after its own version vector in bounded pages,
 // fetches the chunks those ops name (one chunk per call), and pushes its own ops after sending
 // the chunks the replica lacks (want). A peer behind the replica's checkpoint fetches it page by
-// page (snapshot). Every argument is checked; a bad call changes nothing.
-import { RpcTarget, type RpcStub } from 'capnweb';
+// page (snapshot). Every argument is checked; a bad call changes nothing. Peers reach it through
+// syncSession: exactly SYNC_METHODS, nothing else of the object.
+import type { RpcStub } from 'capnweb';
 import { CHUNK_BYTES, decodeOp, hex, MissingChunkError, SYNC_CHUNK_BYTES_MAX, SYNC_HASHES_MAX, SYNC_PAGE_OPS_MAX } from '../log/index.ts';
 import {
   checkBytesArray, checkHash, checkVersionVector, opChunks, pageAfter, RpcInputError,
   type Hello, type Page, type SnapshotPage, type Store, type SyncPeer,
 } from '../projections/index.ts';
+import { rpcSession, type Session } from './rpc-surface.ts';
 
-export class SyncService extends RpcTarget implements SyncPeer {
+/** The sync surface, exactly (README "wsd", spec/protocol.md). */
+export const SYNC_METHODS = ['hello', 'pull', 'chunks', 'want', 'putChunk', 'push', 'subscribe', 'snapshot'] as const;
+
+export class SyncService implements SyncPeer {
   private readonly store: Store;
   private readonly subscribers = new Set<RpcStub<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(store: Store) {
-    super();
     this.store = store;
     this.unsubscribe = store.onCommit(() => this.announce());
   }
@@ -96,6 +100,7 @@ export class SyncService extends RpcTarget implements SyncPeer {
 
   /** Calls `onNews` whenever this replica commits ops, until the caller goes away. */
   subscribe(onNews: RpcStub<() => void>): void {
+    if (typeof onNews !== 'function') throw new RpcInputError('subscribe wants a callback');
     this.subscribers.add(onNews.dup());
   }
 
@@ -115,3 +120,7 @@ export class SyncService extends RpcTarget implements SyncPeer {
   }
 }
 
+/** A capnweb session of the sync surface over a store. */
+export function syncSession(store: Store): Session {
+  return rpcSession(new SyncService(store), SYNC_METHODS);
+}

@@ -1,11 +1,25 @@
-// wsd's RPC surface, one capnweb target the same on /ws and /api: the sync, filesystem and log
-// surfaces (inherited: a wsd is an upstream for another replica), stats and exec. Every argument
-// is checked before anything changes.
-import type { RpcStub } from 'capnweb';
+// wsd's RPC surface, the same on /ws and /api: the sync, filesystem and log surfaces (inherited:
+// a wsd is an upstream for another replica), stats and exec. A peer reaches exactly
+// WORKSPACE_METHODS (workspaceSession), nothing else of the object. Every argument is checked
+// before anything changes.
+import type { RpcStub, RpcTarget } from 'capnweb';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { FsError, type FileSystem, type Store } from '../projections/index.ts';
 import { ExecError, type ExecEvent, type ExecOutput, type ExecRunner, type ExecStatus } from './exec-runner.ts';
-import { bad, bytes, FilesystemService, flag, integer, options } from './filesystem-service.ts';
+import { bad, bytes, FILESYSTEM_METHODS, FilesystemService, flag, integer, options, text } from './filesystem-service.ts';
+import { rpcSession, type Session } from './rpc-surface.ts';
+import { SYNC_METHODS } from './sync-service.ts';
+
+/** wsd's surface, exactly (README "wsd"): the sync calls, then files, log, stats and exec. */
+export const WORKSPACE_METHODS = [
+  ...SYNC_METHODS,
+  ...FILESYSTEM_METHODS,
+  'stats',
+  'exec', 'execStart', 'execAttach', 'execRead', 'execWait', 'execStatus', 'execList', 'execWrite', 'execResize', 'execKill',
+] as const;
+
+/** What a client holds: the surface's methods, typed. */
+export type WorkspaceApi = RpcTarget & Pick<WorkspaceService, (typeof WORKSPACE_METHODS)[number]>;
 
 export interface Workspace {
   store: Store;
@@ -65,7 +79,9 @@ export class WorkspaceService extends FilesystemService {
 
   /** Starts a command; `onEvent` (optional) receives its output and exit events as they happen. */
   execStart(command: unknown, opts?: unknown, onEvent?: RpcStub<(event: ExecEvent) => void>): ExecStatus {
-    if (typeof command !== 'string' || command.length === 0) throw bad('command must be a non-empty string');
+    const line = text(command, 'command');
+    if (line.length === 0) throw bad('command must be a non-empty string');
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw bad('onEvent must be a callback');
     const o = options(opts, 'exec options', ['cwd', 'env', 'stdin', 'openStdin', 'timeoutMs', 'curatedEnv', 'pty']);
     if (this.ws.mountPoint === null) throw new FsError('ENOTSUP', 'exec', undefined, 'the workspace is not mounted (FUSE_MOUNT=none)');
     const cwd = this.execCwd(o.cwd);
@@ -73,6 +89,8 @@ export class WorkspaceService extends FilesystemService {
     const extra = (o.env ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(extra)) {
       if (typeof value !== 'string' || key === '' || key.includes('=') || key.includes('\0') || value.includes('\0')) throw bad(`env ${JSON.stringify(key)} must be a string without '=' or NUL in the name`);
+      text(key, 'an env name');
+      text(value, `env ${JSON.stringify(key)}`);
     }
     const base = flag(o.curatedEnv, 'curatedEnv')
       ? Object.fromEntries(CURATED_ENV.filter((k) => this.ws.env[k] !== undefined).map((k) => [k, this.ws.env[k]!]))
@@ -84,7 +102,7 @@ export class WorkspaceService extends FilesystemService {
         return { cols: integer(size.cols, 'pty.cols', 1, 1000, 80), rows: integer(size.rows, 'pty.rows', 1, 1000, 24) };
       })();
     const status = this.ws.execs.start({
-      command, cwd, env: { ...base, ...(extra as Record<string, string>) },
+      command: line, cwd, env: { ...base, ...(extra as Record<string, string>) },
       stdin: o.stdin === undefined ? undefined : bytes(o.stdin, 'stdin'),
       openStdin: flag(o.openStdin, 'openStdin'),
       timeoutMs: o.timeoutMs === undefined ? undefined : integer(o.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1),
@@ -98,11 +116,12 @@ export class WorkspaceService extends FilesystemService {
   private execCwd(value: unknown): string {
     const mount = this.ws.mountPoint!;
     if (value === undefined) return mount;
-    if (typeof value !== 'string' || value === '') throw bad('cwd must be a non-empty string');
-    const real = resolve(mount, value);
+    const dir = text(value, 'cwd');
+    if (dir === '') throw bad('cwd must be a non-empty string');
+    const real = resolve(mount, dir);
     const inWorkspace = relative(mount, real);
     if (inWorkspace.startsWith('..') || isAbsolute(inWorkspace)) throw bad(`cwd must be inside the mount (${mount}); got ${JSON.stringify(value)}`);
-    if (this.fs.stat(`/${inWorkspace}`).type !== 'dir') throw new FsError('ENOTDIR', 'exec', value);
+    if (this.fs.stat(`/${inWorkspace}`).type !== 'dir') throw new FsError('ENOTDIR', 'exec', dir);
     return real;
   }
 
@@ -120,7 +139,7 @@ export class WorkspaceService extends FilesystemService {
     let resumeAt = from;
     let behind: ExecError | null = null;
     let cutOff = () => {};
-    const stream = this.ws.execs.attach(id, from, (event) => {
+    const stream = this.ws.execs.attach(execId(id), from, (event) => {
       if (behind) return;
       const size = (event.data?.length ?? 0) + 64;
       if (pendingBytes + size > STREAM_BYTES_MAX) {
@@ -152,15 +171,15 @@ export class WorkspaceService extends FilesystemService {
 
   /** Events from `seq` on that are kept now, and the exec's status (for polling over /api). */
   execRead(id: unknown, seq?: unknown): { events: ExecEvent[]; status: ExecStatus } {
-    return this.ws.execs.read(id, integer(seq, 'seq', 0, Number.MAX_SAFE_INTEGER, 0));
+    return this.ws.execs.read(execId(id), integer(seq, 'seq', 0, Number.MAX_SAFE_INTEGER, 0));
   }
 
   execWait(id: unknown): Promise<ExecStatus> {
-    return this.ws.execs.wait(id);
+    return this.ws.execs.wait(execId(id));
   }
 
   execStatus(id: unknown): ExecStatus {
-    return this.ws.execs.status(id);
+    return this.ws.execs.status(execId(id));
   }
 
   execList(): ExecStatus[] {
@@ -169,21 +188,31 @@ export class WorkspaceService extends FilesystemService {
 
   /** Writes to the input of an exec started with openStdin or pty; null ends the input. */
   execWrite(id: unknown, data: unknown): void {
-    this.ws.execs.write(id, data === null ? null : bytes(data));
+    this.ws.execs.write(execId(id), data === null ? null : bytes(data));
   }
 
   execResize(id: unknown, cols: unknown, rows: unknown): void {
-    this.ws.execs.resize(id, integer(cols, 'cols', 1, 1000), integer(rows, 'rows', 1, 1000));
+    this.ws.execs.resize(execId(id), integer(cols, 'cols', 1, 1000), integer(rows, 'rows', 1, 1000));
   }
 
   execKill(id: unknown, signal?: unknown): void {
     const name = signal ?? 'SIGTERM';
     if (!(SIGNALS as readonly unknown[]).includes(name)) throw bad(`signal must be one of ${SIGNALS.join(', ')}`);
-    this.ws.execs.signal(id, name as NodeJS.Signals);
+    this.ws.execs.signal(execId(id), name as NodeJS.Signals);
   }
 
   override close(): void {
     super.close();
     for (const detach of [...this.detachers]) detach();
   }
+}
+
+function execId(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw bad('an exec id is a non-empty string');
+  return value;
+}
+
+/** A capnweb session of wsd's surface; its ops are attributed to `caller`. */
+export function workspaceSession(workspace: Workspace, caller: string): Session {
+  return rpcSession(new WorkspaceService(workspace, caller), WORKSPACE_METHODS);
 }

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { newHttpBatchRpcSession, newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
 import { forceUnmount } from '../mount/fuse-mount.ts';
-import type { WorkspaceService } from './workspace-service.ts';
+import type { WorkspaceApi } from './workspace-service.ts';
 import type { WsdInfo } from './wsd.ts';
 
 const WSD = join(import.meta.dirname, '../bin/wsd.ts');
 const READY_MS_MAX = 30_000;
 
-export type WorkspaceStub = RpcStub<WorkspaceService>;
+export type WorkspaceStub = RpcStub<WorkspaceApi>;
 
 export interface WsdProcess {
   child: ChildProcess;
@@ -64,8 +64,8 @@ export async function spawnWsd(env: Record<string, string>): Promise<WsdProcess>
     info,
     url,
     stderr: () => errors,
-    connect: (token) => newWebSocketRpcSession<WorkspaceService>(new WebSocket(`ws://127.0.0.1:${String(info.port)}/ws`, { headers: bearer(token) }) as unknown as globalThis.WebSocket),
-    batch: (token) => newHttpBatchRpcSession<WorkspaceService>(new Request(`${url}/api`, { headers: bearer(token) })),
+    connect: (token) => newWebSocketRpcSession<WorkspaceApi>(new WebSocket(`ws://127.0.0.1:${String(info.port)}/ws`, { headers: bearer(token) }) as unknown as globalThis.WebSocket),
+    batch: (token) => newHttpBatchRpcSession<WorkspaceApi>(new Request(`${url}/api`, { headers: bearer(token) })),
     fetch: (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { ...bearer(init.token), ...(init.headers as Record<string, string> | undefined) } }),
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal);

@@ -47,10 +47,31 @@ describe('wsd configuration', () => {
     [{ UPSTREAM_URL: 'http://host/ws' }, 'UPSTREAM_URL'],
     [{ WSD_TOKEN: '' }, 'WSD_TOKEN'],
     [{ EXEC_LOG_MAX_BYTES: '-1' }, 'EXEC_LOG_MAX_BYTES'],
+    [{ HOST: '0.0.0.0' }, 'WSD_TOKEN'],
+    [{ HOST: '::' }, 'WSD_TOKEN'],
+    [{ HOST: '192.0.2.7' }, 'WSD_TOKEN'],
   ])('stops with a clear error for %o', (env, named) => {
     const result = run(env);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(named);
+  });
+
+  it('refuses a store another wsd serves, naming its pid', async () => {
+    const owned = join(dir, 'owned', 'workspace.db');
+    const first = await spawnWsd({ FUSE_MOUNT: 'none', WSD_DB: owned });
+    const second = run({ WSD_DB: owned });
+    expect([second.status, second.stderr]).toEqual([2, expect.stringContaining(`WSD_DB: ${owned} is open in process ${first.child.pid}`)]);
+    expect((await first.stop()).code).toBe(0);
+  });
+
+  it('listens on loopback only without a token, on every address with one', async () => {
+    const open = await spawnWsd({ HOST: '', FUSE_MOUNT: 'none' });
+    expect(open.info.host).toBe('127.0.0.1');
+    expect((await open.stop()).code).toBe(0);
+    const guarded = await spawnWsd({ HOST: '', FUSE_MOUNT: 'none', WSD_TOKEN: TOKEN });
+    expect(guarded.info.host).toBe('0.0.0.0');
+    expect((await guarded.fetch('/__wsd/info', { token: null })).status).toBe(401);
+    expect((await guarded.stop()).code).toBe(0);
   });
 });
 

@@ -12,7 +12,7 @@ import type { WsdConfig } from './config.ts';
 import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
 import { statsReporter } from './stats.ts';
-import { WorkspaceService, type Workspace } from './workspace-service.ts';
+import { workspaceSession, type Workspace } from './workspace-service.ts';
 
 /** Ops commit together within this window (fsync and sync commit at once). */
 const COMMIT_DELAY_MS = 10;
@@ -25,6 +25,7 @@ const FINAL_SYNC_MS = 5_000;
 
 export interface WsdInfo {
   replica: string;
+  host: string;
   port: number;
   store: string;
   mountPoint: string;
@@ -57,6 +58,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
   let server: HttpServer;
   const info = (): WsdInfo => ({
     replica: store.origin,
+    host: config.host,
     port: server.port,
     store: config.db === 'memory' ? 'memory' : config.db,
     mountPoint: config.mountPoint,
@@ -69,7 +71,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
       port: config.port,
       host: config.host,
       token: config.token,
-      session: (caller) => new WorkspaceService(workspace, caller),
+      session: (caller) => workspaceSession(workspace, caller),
       json: { '/__wsd/info': info, '/__wsd/stats': workspace.stats },
       messageBytesMax: MESSAGE_BYTES_MAX,
     });

@@ -12,7 +12,7 @@ const imports = (file: string) => [...readFileSync(join(root, file), 'utf8').mat
 
 /** What code that runs on workerd may import, besides its own relative modules. */
 const WORKERD_SAFE = new Set(['node:crypto', 'msgpackr', 'ulid', 'capnweb']);
-const NODE_ONLY = new Set(['log/sqlite-node.ts']);
+const NODE_ONLY = new Set(['log/sqlite-node.ts', 'log/store-file.ts']);
 const DURABLE_OBJECT = ['server/durable-object.ts', 'server/worker.ts', 'server/filesystem-service.ts', 'server/sync-service.ts', 'server/r2-chunks.ts'];
 
 describe('layering', () => {

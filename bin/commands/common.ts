@@ -12,9 +12,12 @@ export function needArg(value: string | undefined, what: string): string {
   return value;
 }
 
-/** Opens an existing store file; refuses to create one by accident. */
+/**
+ * Opens an existing store file; refuses to create one by accident, a file that is not a store,
+ * and (unless `readonly`) a store another process writes.
+ */
 export function openExisting(db: string | undefined, options: Omit<OpenStoreOptions, 'file'> = {}): Store {
   const file = resolve(needArg(db, '<db>'));
   if (!existsSync(file)) throw new Error(`no store at ${file} (create one with: ledgerfs init ${db})`);
-  return openStore({ ...options, file });
+  return openStore({ ...options, file, existing: true });
 }

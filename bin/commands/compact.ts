@@ -2,33 +2,13 @@
 // projections at that point. Peers that lack ops the checkpoint replaced, or hold ops that sort
 // inside it, load it (snapshot) and rebase their unsent ops when they next sync. History before the
 // cut is gone; `verify` rebuilds from the checkpoint.
-import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { resolveAt } from '../../projections/index.ts';
 import { needArg, openExisting } from './common.ts';
 
-/**
- * Other processes that have the store file open (Linux /proc). A replica serving the store (wsd,
- * mount) reads its checkpoint once, at open: compacting under it would leave it serving a stale
- * log, so compaction waits until it stops.
- */
-function holders(file: string): number[] {
-  const target = realpathSync(file);
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
-    try {
-      if (readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === target)) pids.push(Number(pid));
-    } catch {
-      // gone, or not ours to look at
-    }
-  }
-  return pids;
-}
-
+// A replica serving the store (wsd, mount) reads its checkpoint once, at open: compacting under
+// it would leave it serving a stale log. Opening the store for writing refuses while one runs.
 export function runCompact([db]: string[], values: { at?: string | boolean; json?: string | boolean }): number {
   const at = needArg(typeof values.at === 'string' ? values.at : undefined, '--at <op|time>');
-  const open = holders(resolve(needArg(db, '<db>')));
-  if (open.length > 0) throw new Error(`the store is open in process ${open.join(', ')} (a running wsd or mount): stop it, then compact`);
   const store = openExisting(db);
   try {
     const before = store.log.count();

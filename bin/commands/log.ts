@@ -35,7 +35,7 @@ function detail(op: Op): Record<string, unknown> {
 export function runLog([db]: string[], values: { path?: string | boolean; actor?: string | boolean; limit?: string | boolean; json?: string | boolean }): number {
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit >= 0)) throw new UsageError('--limit wants a number');
-  const store = openExisting(db);
+  const store = openExisting(db, { readonly: true });
   const scratch = store.sql.scratch();
   try {
     const projector = new Projector(scratch, store.log);

@@ -13,7 +13,7 @@ export function runReplay([db]: string[], values: { at?: string | boolean; out?:
   const at = needArg(typeof values.at === 'string' ? values.at : undefined, '--at <op|time>');
   const out = resolve(needArg(typeof values.out === 'string' ? values.out : undefined, '--out <dir>'));
   if (existsSync(out) && readdirSync(out).length > 0) throw new Error(`${out} is not empty`);
-  const store = openExisting(db);
+  const store = openExisting(db, { readonly: true });
   const bar = new cliProgress.SingleBar({ format: 'replay [{bar}] {value}/{total} {stage}', noTTYOutput: false, stream: process.stderr }, cliProgress.Presets.shades_classic);
   try {
     const until = resolveAt(store, at);

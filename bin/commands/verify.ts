@@ -3,7 +3,7 @@
 import { openExisting } from './common.ts';
 
 export function runVerify([db]: string[], values: { json?: string | boolean }): number {
-  const store = openExisting(db);
+  const store = openExisting(db, { readonly: true });
   try {
     const projections = store.verify();
     const referenced = store.referencedChunks();

@@ -3,10 +3,11 @@
 // storage, Store, the DO's RPC surface); the session's main object opens it and adds what the
 // property needs: apply a generated call inside the object, set its clock, read its canonical
 // tree, verify, and reopen the store on the same storage (the object's process restarting).
-import { newWebSocketRpcSession, RpcTarget } from 'capnweb';
+import { newWebSocketRpcSession } from 'capnweb';
 import { DoSqlite, type DoStorage } from '../../log/index.ts';
 import { canonicalTree, FileSystem, Store, type CanonicalEntry } from '../../projections/index.ts';
-import { DurableWorkspaceService } from '../../server/durable-object.ts';
+import { DURABLE_METHODS, DurableWorkspaceService } from '../../server/durable-object.ts';
+import { rpcSurface } from '../../server/rpc-surface.ts';
 import { applyReal, outcome, type Call } from '../fs-calls.ts';
 
 class PropertyReplica extends DurableWorkspaceService {
@@ -34,7 +35,7 @@ class PropertyReplica extends DurableWorkspaceService {
   }
 }
 
-class ReplicaHarness extends RpcTarget {
+class ReplicaHarness {
   readonly clock = { ms: 0, now(): number { return this.ms; } };
   private readonly storage: DoStorage;
   store: Store | null = null;
@@ -42,17 +43,16 @@ class ReplicaHarness extends RpcTarget {
   private origin = '';
 
   constructor(storage: DoStorage) {
-    super();
     this.storage = storage;
   }
 
   /** Opens (or, with the same origin, reopens) the replica on the object's storage. */
-  open(origin: string, ms: number): PropertyReplica {
+  open(origin: string, ms: number) {
     this.origin = origin;
     this.clock.ms = ms;
     this.store = new Store(new DoSqlite(this.storage), { clock: this.clock, mintOrigin: () => this.origin });
     this.fs = FileSystem.live(this.store);
-    return new PropertyReplica(this, this.store, this.fs);
+    return rpcSurface(new PropertyReplica(this, this.store, this.fs), [...DURABLE_METHODS, 'apply', 'setClock', 'tree', 'verify']);
   }
 }
 
@@ -66,7 +66,7 @@ export class ReplicaObject {
   fetch(): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket & { accept(): void }];
     server.accept();
-    newWebSocketRpcSession(server, new ReplicaHarness(this.storage));
+    newWebSocketRpcSession(server, rpcSurface(new ReplicaHarness(this.storage), ['open']));
     return new Response(null, { status: 101, webSocket: client } as ResponseInit);
   }
 }
