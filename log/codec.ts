@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr';
 import { assert } from './assert.ts';
 import { isOrigin, isRef, TRASH_REF, type Ref } from './ids.ts';
 import { isTs } from './hlc.ts';
-import { CHUNK_BYTES, FILE_BYTES_MAX, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
+import { ACTOR_TEXT_CHARS_MAX, CHUNK_BYTES, FILE_BYTES_MAX, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
 import type { Actor, NodeType, Op, OpBody, OpKind } from './op.ts';
 import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
 
@@ -57,7 +57,6 @@ const KIND_CODES: OpKind[] = ['create', 'link', 'move', 'unlink', 'rmdir', 'setC
 const NODE_TYPES: ReadonlySet<NodeType> = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']);
 const ACTOR_KINDS: ReadonlySet<Actor['kind']> = new Set(['fuse', 'exec', 'rpc', 'cli', 'api', 'tool']);
 const ACTOR_FIELDS = ['kind', 'pid', 'uid', 'gid', 'id', 'command'] as const;
-const ACTOR_TEXT_CHARS_MAX = 4096;
 
 export class OpFormatError extends Error {
   override name = 'OpFormatError';

@@ -25,8 +25,10 @@ export const PATH_BYTES_MAX = 4096;
 export const SYMLINK_HOPS_MAX = 40;
 export const XATTR_NAME_BYTES_MAX = 255;
 export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
-/** Ops read from the log per page (history replay, log listing, rebuild). */
-export const OP_PAGE_COUNT = 4096;
+/** Characters of one text field of an op's actor (an id, a command line). */
+export const ACTOR_TEXT_CHARS_MAX = 4096;
+/** Characters of a command line wsd records in the actor of an exec's ops (longer ones are cut). */
+export const ACTOR_COMMAND_CHARS_MAX = 1024;
 /** Bytes of recently read chunks kept in memory per store. */
 export const CHUNK_CACHE_BYTES_MAX = 32 * 1024 * 1024;
 /** Dirty chunk bytes one write buffer may hold in memory before spilling to the chunk store. */
@@ -45,6 +47,8 @@ export const SYNC_CHUNK_BYTES_MAX = 768 * 1024;
 export const SYNC_HASHES_MAX = 4096;
 /** Sync: bytes of one checkpoint page (a snapshot() answer; base64 in JSON stays under 1 MiB). */
 export const CHECKPOINT_PAGE_BYTES_MAX = 512 * 1024;
+/** wsd: the largest RPC message (WebSocket frame or /api body); files up to 48 MiB travel in one call (base64). */
+export const WSD_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
 /** Sync: the largest message either side sends: what a Durable Object accepts in one incoming WebSocket message. */
 export const MESSAGE_BYTES_MAX = 1024 * 1024;
 

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SyncClient } from '../client/index.ts';
-import type { Actor } from '../log/index.ts';
+import { ACTOR_COMMAND_CHARS_MAX, WSD_MESSAGE_BYTES_MAX, type Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
 import { FileSystem, openStore } from '../index.ts';
 import type { WsdConfig } from './config.ts';
@@ -16,10 +16,6 @@ import { workspaceSession, type Workspace } from './workspace-service.ts';
 
 /** Ops commit together within this window (fsync and sync commit at once). */
 const COMMIT_DELAY_MS = 10;
-/** wsd is not bound by workerd's message limit: files up to 48 MiB travel in one call. */
-const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
-/** the op log's actor field holds at most 4096 characters of command line */
-const ACTOR_COMMAND_CHARS_MAX = 1024;
 /** how long shutdown waits for a last exchange with the upstream */
 const FINAL_SYNC_MS = 5_000;
 
@@ -73,7 +69,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
       token: config.token,
       session: (caller) => workspaceSession(workspace, caller),
       json: { '/__wsd/info': info, '/__wsd/stats': workspace.stats },
-      messageBytesMax: MESSAGE_BYTES_MAX,
+      messageBytesMax: WSD_MESSAGE_BYTES_MAX,
     });
   } catch (error) {
     store.close();
