@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forceUnmount } from '../mount/index.ts';
-import { mountFresh } from '../mount/mounted.ts';
+import { mountFresh } from '../spec/harness/mounted.ts';
 import { round } from './report.ts';
 
 const GIT = 'git -c user.name=bench -c user.email=bench@ledgerfs.invalid -c init.defaultBranch=main';

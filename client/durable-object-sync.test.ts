@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurableWorkspaceService } from '../server/durable-object.ts';
 import { startLocalWorker, type LocalWorker } from '../server/local-worker.ts';
-import { reap, spawnWsd, type WsdProcess } from '../server/wsd-process.ts';
+import { reap, spawnWsd, type WsdProcess } from '../spec/harness/wsd-process.ts';
 import { until } from '../spec/harness/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-do-e2e-'));

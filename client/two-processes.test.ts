@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../index.ts';
-import { reap, spawnWsd, type WsdProcess } from '../server/wsd-process.ts';
+import { reap, spawnWsd, type WsdProcess } from '../spec/harness/wsd-process.ts';
 import { until } from '../spec/harness/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-e2e-'));

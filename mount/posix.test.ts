@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountFresh, removeDir, type Mounted } from './mounted.ts';
+import { mountFresh, removeDir, type Mounted } from '../spec/harness/mounted.ts';
 
 let m: Mounted;
 

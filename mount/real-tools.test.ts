@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountFresh, removeDir, type Mounted } from './mounted.ts';
+import { mountFresh, removeDir, type Mounted } from '../spec/harness/mounted.ts';
 
 const GIT = 'git -c user.name=ledgerfs -c user.email=ci@ledgerfs.invalid -c init.defaultBranch=main -c advice.detachedHead=false';
 let m: Mounted;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from './wsd-process.ts';
+import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from '../spec/harness/wsd-process.ts';
 
 const POLL_MS = 20;
 const ANSWER_MS_MAX = 250;

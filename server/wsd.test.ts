@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../log/index.ts';
 import type { ExecEvent } from './exec-runner.ts';
-import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from './wsd-process.ts';
+import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from '../spec/harness/wsd-process.ts';
 import { failure } from '../spec/harness/wait.ts';
 
 const WSD = join(import.meta.dirname, '../bin/wsd.ts');

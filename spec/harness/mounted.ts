@@ -5,10 +5,10 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../index.ts';
-import { forceUnmount } from './fuse-mount.ts';
+import { openStore } from '../../index.ts';
+import { forceUnmount } from '../../mount/fuse-mount.ts';
 
-const CLI = join(import.meta.dirname, '../bin/ledgerfs.ts');
+const CLI = join(import.meta.dirname, '../../bin/ledgerfs.ts');
 const STOP_MS_MAX = 15_000;
 
 export interface Mounted {

@@ -5,11 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { newHttpBatchRpcSession, newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
-import { forceUnmount } from '../mount/fuse-mount.ts';
-import type { WorkspaceApi } from './workspace-service.ts';
-import type { WsdInfo } from './wsd.ts';
+import { forceUnmount } from '../../mount/fuse-mount.ts';
+import type { WorkspaceApi } from '../../server/workspace-service.ts';
+import type { WsdInfo } from '../../server/wsd.ts';
 
-const WSD = join(import.meta.dirname, '../bin/wsd.ts');
+const WSD = join(import.meta.dirname, '../../bin/wsd.ts');
 const READY_MS_MAX = 30_000;
 
 export type WorkspaceStub = RpcStub<WorkspaceApi>;
