@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // wsd: the workspace daemon. Configured by the environment (see README "wsd"); prints one JSON
-// line when ready and one when stopped; SIGTERM or SIGINT shut it down in order and exit 0.
+// line when ready and one when stopped; SIGTERM, SIGINT or SIGHUP, or its parent exiting (npm
+// start, npx), shut it down in order and exit 0.
 import { spawnSync } from 'node:child_process';
 import { StoreFileError } from '../index.ts';
+import { stopRequest } from './stop-request.ts';
 import { ConfigError, readConfig } from '../server/config.ts';
 import { startWsd } from '../server/wsd.ts';
 
@@ -17,14 +19,7 @@ async function main(): Promise<number> {
   // From the first moment: a signal during startup waits for it, then shuts down in order;
   // further signals change nothing (the watchdog bounds a shutdown).
   let stopping: string | null = null;
-  const stop = new Promise<string>((done) => {
-    for (const name of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(name, () => {
-        stopping ??= name;
-        done(name);
-      });
-    }
-  });
+  const stop = stopRequest().stopped.then((why) => (stopping = why));
   let config;
   try {
     config = readConfig(process.env);

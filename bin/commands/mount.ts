@@ -3,12 +3,14 @@
 import { resolve } from 'node:path';
 import { FileSystem } from '../../projections/index.ts';
 import { mountWorkspace, parseMountMode } from '../../mount/mode.ts';
+import { stopRequest } from '../stop-request.ts';
 import { needArg, openExisting } from './common.ts';
 
 /** Group commit for the mount: like a disk's journal, fsync makes changes durable at once. */
 const MOUNT_COMMIT_DELAY_MS = 10;
 
 export async function runMount([db, mountPoint]: string[], values: { debug?: string | boolean; mode?: string | boolean }): Promise<number> {
+  const { stopped } = stopRequest();
   const target = resolve(needArg(mountPoint, '<mountpoint>'));
   const mode = parseMountMode(typeof values.mode === 'string' ? values.mode : process.env.FUSE_MOUNT);
   const store = openExisting(db, { commitDelayMs: MOUNT_COMMIT_DELAY_MS });
@@ -17,9 +19,7 @@ export async function runMount([db, mountPoint]: string[], values: { debug?: str
   process.stdout.write(`mounted ${target} (${mounted.backend})\n`);
   // Handlers stay installed: a second signal (a wrapper forwarding the first) must not kill the
   // process halfway through unmounting and leave a dead mount behind.
-  await new Promise<void>((done) => {
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, done);
-  });
+  await stopped;
   await mounted.close();
   store.close();
   // fuse-native leaves a libuv handle referenced after unmounting; exit once the line is out.

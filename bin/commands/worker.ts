@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalWorker } from '../../server/local-worker.ts';
+import { stopRequest } from '../stop-request.ts';
 import { UsageError } from './common.ts';
 
 const DEFAULT_PORT = 8787;
@@ -28,15 +29,12 @@ export async function runWorker(_: string[], values: { dir?: string | boolean; p
   mkdirSync(dir, { recursive: true });
   const token = tokenFor(dir);
   // Listening before the ready line: a supervisor may signal as soon as it reads it.
-  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-  let stop = () => {};
-  const stopped = new Promise<void>((done) => (stop = done));
-  for (const signal of signals) process.on(signal, stop);
+  const { stopped, ownSignals } = stopRequest();
   const worker = await startLocalWorker({ persist: dir, token, port, host }).catch((error: Error & { code?: string }) => {
     throw error.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(error.message)) ? new Error(`port ${port} is in use: pass another with --port`) : error;
   });
   // miniflare's own handlers exit at once with 128 + the signal; this command stops in order.
-  for (const signal of signals) for (const listener of process.listeners(signal)) if (listener !== stop) process.off(signal, listener);
+  ownSignals();
   const url = worker.wsUrl(name);
   if (values.json) process.stdout.write(`${JSON.stringify({ event: 'ready', url, token, storage: dir })}\n`);
   else {
