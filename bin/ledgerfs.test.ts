@@ -33,6 +33,21 @@ function history(file: string) {
 }
 
 describe('ledgerfs CLI', () => {
+  it('answers --version, help and help <command> (every option listed), and names a mistake with exit 2', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../package.json'), 'utf8')) as { version: string };
+    expect(cli('--version')).toMatchObject({ code: 0, stdout: `ledgerfs ${pkg.version}\n` });
+    expect(cli('help')).toMatchObject({ code: 0, stdout: expect.stringContaining('worker') });
+    expect(cli('help', 'verify')).toMatchObject({ code: 0, stdout: expect.stringContaining('--json') });
+    const log = cli('log', '--help').stdout;
+    for (const option of ['--path', '--actor', '--limit', '--json', '--help']) expect(log).toContain(option);
+    expect(cli('compact', '--help').stdout).toContain('--at <value>');
+    expect(cli()).toMatchObject({ code: 2, stdout: expect.stringContaining('usage: ledgerfs') });
+    expect(cli('nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^ledgerfs: unknown command 'nope'; the commands are init, .*\n$/) });
+    expect(cli('help', 'nope')).toMatchObject({ code: 2, stderr: expect.stringContaining("no command 'nope'") });
+    expect(cli('verify', 'x.db', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^ledgerfs: Unknown option '--bogus' \(ledgerfs help verify\)\n$/) });
+    expect(cli('verify', 'x.db', '--at', '1')).toMatchObject({ code: 2 });
+  });
+
   it('init creates a store once', () => {
     const db = join(dir, 'init.db');
     const first = cli('init', db);
@@ -99,7 +114,7 @@ describe('ledgerfs CLI', () => {
   it('compact replaces the log up to an op; log, verify and replay start from the checkpoint', () => {
     const db = join(dir, 'compact.db');
     const { v1 } = history(db);
-    expect(cli('compact', db).code).toBe(2);
+    expect(cli('compact', db)).toMatchObject({ code: 0, stdout: expect.stringContaining('nothing to compact: no op in the log is an hour old') });
     const serving = openStore({ file: db }); // as a running wsd would hold it
     expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringContaining(`is open in process ${process.pid}`) });
     serving.close();
@@ -115,6 +130,22 @@ describe('ledgerfs CLI', () => {
     expect(readFileSync(join(now, 'src/b.txt'), 'utf8')).toBe('version 2!');
     expect(cli('compact', db, '--at', v1)).toMatchObject({ code: 1, stderr: expect.stringMatching(/is in the checkpoint/) });
     expect(cli('compact', db, '--at', '1000')).toMatchObject({ code: 1, stderr: expect.stringMatching(/is before the checkpoint/) });
+  });
+
+  it('compact without --at cuts an hour ago and gives the space back to the disk', () => {
+    const db = join(dir, 'reclaim.db');
+    const store = openStore({ file: db, clock: { now: () => Date.now() - 2 * 3600_000 } });
+    const fs = FileSystem.live(store);
+    // An agent rewriting one file 300 times: every version but the last is history only.
+    for (let i = 0; i < 300; i++) fs.writeFile('/notes.md', `version ${i}\n`.repeat(400));
+    store.close();
+    const result = cli('compact', db, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { replaced: number; left: number; chunksFreed: number; bytesBefore: number; bytesAfter: number };
+    expect(report).toMatchObject({ replaced: 301, left: 0, chunksFreed: 299 });
+    expect(report.bytesAfter).toBeLessThan(report.bytesBefore / 2);
+    expect(JSON.parse(cli('verify', db, '--json').stdout)).toMatchObject({ ok: true, checkpoint: { ops: 301 } });
+    expect(cli('compact', db).stdout).toContain('nothing to compact');
   });
 
   it('log, verify and replay only read: a file that is not a store is refused, named, and left as it was', () => {

@@ -1,71 +1,127 @@
 #!/usr/bin/env node
 // ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench),
-// and the Worker + Durable Object replicas run locally (worker).
-// The daemon that serves a replica over HTTP, mounts it and runs commands is bin/wsd.ts.
+// and the Worker + Durable Object replicas run locally (worker). The daemon that serves a replica
+// over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
+// so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: ledgerfs <command> [options]
+type Values = Record<string, string | boolean | undefined>;
+type Command = (positionals: string[], values: Values) => Promise<number> | number;
 
-  init <db>                          create a store file (a new replica with its own origin)
-  log <db> [--path P] [--actor A] [--limit N] [--json]
-                                     list ops in timestamp order with who made them
-  verify <db>                        rebuild the projections from the log and compare; check chunks
-  replay <db> --at <op|time> --out <dir>
-                                     write the tree as it was at an op (ORIGIN:seq) or time
-  compact <db> --at <op|time> [--json]
-                                     replace the log up to an op or time with a checkpoint
-  mount <db> <mountpoint> [--mode auto|fuse|shim|none]
-                                     serve the store at a directory until SIGTERM/SIGINT
-                                     (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
-  worker [--dir D] [--port N] [--host H] [--name W] [--json]
-                                     run the Worker + Durable Object replicas locally (workerd via
-                                     miniflare), storage in D (default .ledgerfs-worker), port 8787
-  bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
-  bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
-  bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
-`;
+interface Option {
+  type: 'string' | 'boolean';
+  help: string;
+}
 
-type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
+interface CommandSpec {
+  args: string;
+  summary: string;
+  options: Record<string, Option>;
+  /** Each command loads only what it uses (mount pulls in fuse-native, bench the benchmarks). */
+  load: () => Promise<Command>;
+}
 
-/** Each command loads only what it uses (mount pulls in fuse-native, bench the benchmarks). */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  init: async () => (await import('./commands/init.ts')).runInit,
-  log: async () => (await import('./commands/log.ts')).runLog,
-  verify: async () => (await import('./commands/verify.ts')).runVerify,
-  replay: async () => (await import('./commands/replay.ts')).runReplay,
-  compact: async () => (await import('./commands/compact.ts')).runCompact,
-  mount: async () => (await import('./commands/mount.ts')).runMount,
-  worker: async () => (await import('./commands/worker.ts')).runWorker,
-  bench: async () => (await import('./commands/bench.ts')).runBench,
+const json: Record<string, Option> = { json: { type: 'boolean', help: 'one JSON line instead of text' } };
+const at = (what: string): Record<string, Option> => ({ at: { type: 'string', help: `${what}: an op (ORIGIN:seq), epoch milliseconds or a date` } });
+
+const COMMANDS: Record<string, CommandSpec> = {
+  init: { args: '<db>', summary: 'create a store file (a new replica with its own origin)', options: {}, load: async () => (await import('./commands/init.ts')).runInit },
+  log: {
+    args: '<db>', summary: 'list ops in timestamp order with who made them',
+    options: {
+      path: { type: 'string', help: 'ops that touched this path or anything under it' },
+      actor: { type: 'string', help: 'ops made by this exec id, RPC caller, tool call id, actor kind, pid or command' },
+      limit: { type: 'string', help: 'at most this many ops' },
+      ...json,
+    },
+    load: async () => (await import('./commands/log.ts')).runLog,
+  },
+  verify: { args: '<db>', summary: 'rebuild the projections from the log and compare; check chunks (exit 1 on a mismatch)', options: json, load: async () => (await import('./commands/verify.ts')).runVerify },
+  replay: {
+    args: '<db>', summary: 'write the tree as it was at a position into a directory',
+    options: { ...at('the position (required)'), out: { type: 'string', help: 'the directory to write (required)' } },
+    load: async () => (await import('./commands/replay.ts')).runReplay,
+  },
+  compact: {
+    args: '<db>', summary: 'replace the log up to a position with a checkpoint, and reclaim the space (stop the wsd or mount serving <db> first)',
+    options: { ...at('the cut (default: the newest op an hour old or older)'), ...json },
+    load: async () => (await import('./commands/compact.ts')).runCompact,
+  },
+  mount: {
+    args: '<db> <mountpoint>', summary: 'serve the store at a directory until SIGTERM, SIGINT or SIGHUP',
+    options: {
+      mode: { type: 'string', help: 'auto (default, or FUSE_MOUNT), fuse, shim or none' },
+      debug: { type: 'boolean', help: "print libfuse's debug output" },
+    },
+    load: async () => (await import('./commands/mount.ts')).runMount,
+  },
+  worker: {
+    args: '', summary: 'run the Worker + Durable Object replicas locally (workerd via miniflare) until SIGTERM, SIGINT or SIGHUP',
+    options: {
+      dir: { type: 'string', help: 'storage directory (default .ledgerfs-worker)' },
+      port: { type: 'string', help: 'port (default 8787; 0 picks a free one)' },
+      host: { type: 'string', help: 'address to listen on (default 127.0.0.1)' },
+      name: { type: 'string', help: 'the workspace whose URL is printed (default: default)' },
+      ...json,
+    },
+    load: async () => (await import('./commands/worker.ts')).runWorker,
+  },
+  bench: {
+    args: 'log|mount|sync', summary: 'benchmarks: the op log; shell workloads on tmpfs, a fuse-native floor and ledgerfs; a fresh replica catching up from another process and from the Durable Object',
+    options: { ops: { type: 'string', help: 'ops in the workload (log, sync; default 100000)' }, ...json },
+    load: async () => (await import('./commands/bench.ts')).runBench,
+  },
 };
 
+const version = () => (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${`${name} ${spec.args}`.padEnd(34)} ${spec.summary}`);
+  return `usage: ledgerfs <command> [options]   (ledgerfs help <command> lists its options)\n\n${lines.join('\n')}\n`;
+}
+
+function help(name: string): string {
+  const spec = COMMANDS[name]!;
+  const options = Object.entries({ ...spec.options, help: { type: 'boolean', help: 'this text' } as Option })
+    .map(([option, { type, help: text }]) => `  --${option}${type === 'string' ? ' <value>' : ''}`.padEnd(26) + ` ${text}`);
+  return `usage: ledgerfs ${name} ${spec.args}\n\n${spec.summary}\n\noptions:\n${options.join('\n')}\n`;
+}
+
+class UsageError extends Error {
+  readonly code = 'EUSAGE';
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
-      at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' },
-      dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [name, ...rest] = positionals;
-  if (values.help || !name) {
-    process.stdout.write(USAGE);
-    return name || values.help ? 0 : 2;
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') return void process.stdout.write(`ledgerfs ${version()}\n`), 0;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`ledgerfs: unknown command '${name}'\n${USAGE}`);
-    return 2;
+  if (name === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`no command '${topic}'; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+    process.stdout.write(topic === undefined ? usage() : help(topic));
+    return 0;
   }
-  return (await load())(rest, values);
+  const spec = COMMANDS[name];
+  if (!spec) throw new UsageError(`unknown command '${name}'; the commands are ${Object.keys(COMMANDS).join(', ')} (ledgerfs help)`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { ...spec.options, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('. ')[0]} (ledgerfs help ${name})`);
+  }
+  if (parsed.values.help) return void process.stdout.write(help(name)), 0;
+  return (await spec.load())(parsed.positionals, parsed.values);
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: Error & { code?: string }) => {
     process.stderr.write(`ledgerfs: ${error.message}\n`);
-    process.exitCode = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error.code === 'EUSAGE' ? 2 : 1;
+    process.exitCode = error.code === 'EUSAGE' ? 2 : 1;
   },
 );

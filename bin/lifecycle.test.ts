@@ -11,8 +11,8 @@ import { until } from '../spec/harness/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-lifecycle-'));
 const mnt = join(dir, 'mnt');
-afterAll(() => {
-  forceUnmount(mnt);
+afterAll(async () => {
+  await forceUnmount(mnt);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +34,7 @@ describe('stopping wsd by pid', () => {
     });
     let out = '';
     npm.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    const ready = await until('the ready line', () => out.split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) as { event: string; port: number } : null)).find((e) => e?.event === 'ready'));
+    const ready = await until('the ready line', () => out.split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) as { event: string; port: number } : null)).find((e) => e?.event === 'ready') ?? undefined);
     expect(mounted(mnt)).toBe(true);
     // The daemon is npm's child (sh execs it): find it by the port it serves.
     const health = await fetch(`http://127.0.0.1:${ready.port}/health`);

@@ -45,8 +45,9 @@ async function main(): Promise<number> {
   try {
     wsd = await startWsd(config, env);
   } catch (error) {
-    if (!(error instanceof StoreFileError)) throw error;
-    process.stderr.write(`wsd: WSD_DB: ${error.message}\n`);
+    if (error instanceof StoreFileError) process.stderr.write(`wsd: WSD_DB: ${error.message}\n`);
+    else if (error instanceof ConfigError) process.stderr.write(`wsd: ${error.message}\n`);
+    else throw error;
     return 2;
   }
   if (!stopping) await say({ event: 'ready', ...wsd.info() });

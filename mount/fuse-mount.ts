@@ -1,6 +1,6 @@
 // Mounting a FileSystem with kernel FUSE, and unmounting it so that nothing is left behind.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FileSystem } from '../projections/index.ts';
 import type { Attribute } from './attribute.ts';
@@ -56,6 +56,10 @@ export class FuseMount {
   }
 
   static async mount(fs: FileSystem, mountPoint: string, options: { debug?: boolean; attribute?: Attribute } = {}): Promise<FuseMount> {
+    // libfuse would refuse with advice (the nonempty option) that hides files under the mount.
+    if (existsSync(mountPoint) && readdirSync(mountPoint).length > 0) {
+      throw Object.assign(new Error(`${mountPoint} is not empty: a mount would hide its files; empty it or choose another directory`), { code: 'ENOTEMPTY' });
+    }
     let fuse: FuseHandle | undefined;
     const ops = fuseOperations({ fs, fuse: () => fuse!, attribute: options.attribute });
     fuse = new Fuse(mountPoint, ops, { ...MOUNT_OPTIONS, timeout: false, force: true, mkdir: true, debug: options.debug ?? false });

@@ -8,7 +8,7 @@ import { SyncClient } from '../client/index.ts';
 import { ACTOR_COMMAND_CHARS_MAX, WSD_MESSAGE_BYTES_MAX, type Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
 import { FileSystem, openStore } from '../index.ts';
-import type { WsdConfig } from './config.ts';
+import { ConfigError, type WsdConfig } from './config.ts';
 import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
 import { statsReporter } from './stats.ts';
@@ -73,6 +73,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
     });
   } catch (error) {
     store.close();
+    if ((error as { code?: string }).code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.host}:${config.port} is in use: stop what holds it, or set PORT to another (0 picks a free one)`);
     throw error;
   }
   try {
@@ -86,6 +87,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
   } catch (error) {
     await server.close();
     store.close();
+    if ((error as { code?: string }).code === 'ENOTEMPTY') throw new ConfigError(`MOUNT_POINT: ${(error as Error).message}`);
     throw error;
   }
   client?.start();
