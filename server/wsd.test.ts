@@ -2,9 +2,9 @@
 // (/ws and /api) as a user would. Every endpoint and its errors, auth, the filesystem surface,
 // malformed input changing nothing, exec in the mount (attribution, streaming, re-attach, the
 // log cap, timeouts, environments, PTY), and shutdown and restart with an on-disk store.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,28 @@ afterAll(async () => {
 
 describe('wsd configuration', () => {
   const run = (env: Record<string, string>) => spawnSync(process.execPath, [WSD], { env: { ...process.env, PORT: '0', MOUNT_POINT: mnt, FUSE_MOUNT: 'none', ...env }, encoding: 'utf8', timeout: 20_000 });
+
+  it('names PORT when the port is taken and MOUNT_POINT when it is not empty (exit 2, one line)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as { port: number }).port);
+      const busy = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [WSD], { env: { ...process.env, PORT: port, HOST: '127.0.0.1', MOUNT_POINT: mnt, FUSE_MOUNT: 'none' } });
+        let stderr = '';
+        child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+        child.once('exit', (status) => resolve({ status, stderr }));
+      });
+      expect(busy).toEqual({ status: 2, stderr: `wsd: PORT: 127.0.0.1:${port} is in use: stop what holds it, or set PORT to another (0 picks a free one)\n` });
+    } finally {
+      taken.close();
+    }
+    const full = join(dir, 'not-empty');
+    mkdirSync(full, { recursive: true });
+    writeFileSync(join(full, 'keep'), 'x');
+    const refused = run({ MOUNT_POINT: full, FUSE_MOUNT: 'fuse' });
+    expect([refused.status, refused.stderr]).toEqual([2, `wsd: MOUNT_POINT: ${full} is not empty: a mount would hide its files; empty it or choose another directory\n`]);
+  });
 
   it.each(['DISABLE_FUSE', 'FUSE_SHIM', 'WSD_FUSE_BACKEND'])('refuses the legacy variable %s, naming FUSE_MOUNT', (name) => {
     const result = run({ [name]: '1' });
