@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { forceUnmount } from '../mount/index.ts';
 import { mountFresh } from '../spec/harness/mounted.ts';
 import { round } from './report.ts';
@@ -68,7 +68,7 @@ async function tmpfsTarget(dir: string): Promise<Target> {
 async function memfsTarget(dir: string): Promise<Target> {
   const mnt = join(dir, 'memfs');
   mkdirSync(mnt);
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'memfs.ts'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, `memfs${extname(import.meta.filename)}`), mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('mounted') && resolve());
     child.once('exit', (code) => reject(new Error(`memfs exited ${code}`)));

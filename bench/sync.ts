@@ -5,7 +5,7 @@
 // messages over a plain `ws` echo, in the same run.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { newWebSocketRpcSession } from 'capnweb';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SyncClient, syncOnce } from '../client/index.ts';
@@ -42,7 +42,7 @@ async function echoBaseline(sizes: number[]): Promise<number> {
 
 /** The replica to catch up with, filled and served in a child process (as a peer would be). */
 async function startSource(ops: number): Promise<{ port: number; opBytes: number; chunkBytes: number; count: number; chunkCount: number; fingerprint: string; stop(): void }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'sync-source.ts'), String(ops)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, `sync-source${extname(import.meta.filename)}`), String(ops)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (data: Buffer) => {

@@ -3,8 +3,8 @@
 // and the Worker + Durable Object replicas run locally (worker). The daemon that serves a replica
 // over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
 // so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -75,7 +75,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
-const version = () => (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** The version in the package's package.json: one folder up from bin/, two from dist/bin/. */
+function version(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  }
+}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${`${name} ${spec.args}`.padEnd(34)} ${spec.summary}`);

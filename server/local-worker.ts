@@ -4,17 +4,28 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { dirname, extname, join } from 'node:path';
+import type { Miniflare } from 'miniflare';
 
-export const WORKER_ENTRY = join(import.meta.dirname, 'worker.ts');
+/** esbuild and miniflare are development dependencies: a package install may not have them. */
+async function load<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(`running the Worker locally needs ${name}: npm install --save-dev miniflare@4.20260730.0 esbuild`);
+  }
+}
+
+/** worker.ts here, worker.js in the built package: esbuild bundles either. */
+export const WORKER_ENTRY = join(import.meta.dirname, `worker${extname(import.meta.filename)}`);
 /** The runtime's compatibility settings the bundle is tested with (wrangler.jsonc says the same). */
 export const COMPATIBILITY_DATE = '2026-07-01';
 export const COMPATIBILITY_FLAGS = ['nodejs_compat'];
 
 /** Bundles `entry` (default: the Worker) into one ES module at `outfile`. */
 export async function buildWorker(outfile: string, entry = WORKER_ENTRY): Promise<string> {
+  const { build } = await load<typeof import('esbuild')>('esbuild');
   await build({
     entryPoints: [entry],
     outfile,
@@ -60,7 +71,8 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
   const script = options.script ?? await buildWorker(join(build!, 'worker.js'));
   if (options.persist) mkdirSync(options.persist, { recursive: true });
   const objects = options.objects ?? { WORKSPACES: 'WorkspaceObject' };
-  const miniflare = new Miniflare({
+  const { Miniflare: Runtime } = await load<typeof import('miniflare')>('miniflare');
+  const miniflare = new Runtime({
     modules: true,
     scriptPath: script,
     modulesRoot: dirname(script),

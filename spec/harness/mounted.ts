@@ -4,11 +4,11 @@
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { openStore } from '../../index.ts';
 import { forceUnmount } from '../../mount/fuse-mount.ts';
 
-const CLI = join(import.meta.dirname, '../../bin/ledgerfs.ts');
+const CLI = join(import.meta.dirname, `../../bin/ledgerfs${extname(import.meta.filename)}`);
 const STOP_MS_MAX = 15_000;
 
 export interface Mounted {
