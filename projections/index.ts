@@ -13,3 +13,6 @@ export {
   checkBytesArray, checkHash, checkVersionVector, opChunks, pageAfter, RpcInputError,
   type Hello, type Page, type SnapshotPage, type SyncPeer,
 } from './sync-protocol.ts';
+export {
+  Workspace, WORKSPACE_CHANNEL, type EntryType, type FileInfo, type FileStat, type WorkspaceChangeEvent, type WorkspaceHome, type WorkspaceOptions,
+} from './workspace.ts';

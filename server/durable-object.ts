@@ -6,7 +6,7 @@ import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
 import { DO_READ_BYTES_MAX, DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
 import { FileSystem, resolveAt, RpcInputError, Store } from '../projections/index.ts';
 import { FilesystemService } from './filesystem-service.ts';
-import { R2Chunks, type Bucket } from './r2-chunks.ts';
+import { R2Chunks, type Bucket } from '../log/r2-chunks.ts';
 
 /** The part of a Durable Object's state this class uses. */
 export interface DurableObjectState {
