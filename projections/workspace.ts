@@ -571,7 +571,7 @@ export class Workspace {
 
   // ---- search and diff ----
 
-  /** Paths matching a glob (picomatch: `**`, `*`, `?`, `[...]`, braces; dotfiles too), by path. */
+  /** Paths matching a glob (picomatch: `**`, `*`, `?`, `[...]`, braces; dotfiles too), by path; never the root itself. */
   glob(pattern: string): Promise<FileInfo[]> {
     return this.run((fs) => {
       const normalized = normalizePath(pattern, 'glob');
@@ -580,10 +580,13 @@ export class Workspace {
         const attr = this.entry(fs, dir);
         return attr ? [this.info(fs, dir, attr, true)] : [];
       }
-      const matches = picomatch(normalized, { dot: true });
+      // Relative: picomatch lets `**/` match no directory only at the start of a relative pattern.
+      // A final `/**` means what is under the directory, not the directory too (as in shell).
+      const relative = normalized.slice(1);
+      const matches = picomatch(relative.endsWith('/**') ? `${relative}/*` : relative, { dot: true });
       const found: Array<{ path: string; attr: Attr }> = [];
-      this.walk(fs, dir, dir === '/', (path, attr) => {
-        if (!matches(path)) return;
+      this.walk(fs, dir, false, (path, attr) => {
+        if (!matches(path.slice(1))) return;
         if (found.length === WORKSPACE_LIST_COUNT_MAX) throw new FsError('E2BIG', 'glob', normalized, `more than ${WORKSPACE_LIST_COUNT_MAX} matches: narrow the pattern`);
         found.push({ path, attr });
       });
