@@ -54,7 +54,7 @@ const call: fc.Arbitrary<Call> = fc.oneof(
   anyPath.map((p) => ({ op: 'readlink', args: [p] })),
   fc.tuple(srcPath, srcPath).map(([a, b]) => ({ op: 'diff', args: [a, b] })),
   fc.tuple(anyPath, text).map(([p, t]) => ({ op: 'diffContent', args: [p, t] })),
-  fc.constant({ op: 'getWorkspaceInfo', args: [] }),
+  fc.constant<Call>({ op: 'getWorkspaceInfo', args: [] }),
 );
 
 const norm = (path: unknown) => {
