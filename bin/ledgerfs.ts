@@ -23,6 +23,9 @@ const USAGE = `usage: ledgerfs <command> [options]
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
   bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
+  bench api [--json] [--reps N]      the library API call for call: ledgerfs FileSystem and
+                                     Workspace beside @cloudflare/shell, file and memory
+  mcp <db>                           an MCP server on stdio: the agent tools and the files
 `;
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
@@ -37,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   mount: async () => (await import('./commands/mount.ts')).runMount,
   worker: async () => (await import('./commands/worker.ts')).runWorker,
   bench: async () => (await import('./commands/bench.ts')).runBench,
+  mcp: async () => (await import('./commands/mcp.ts')).runMcp,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
       at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' },
-      dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      dir: { type: 'string' }, reps: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [name, ...rest] = positionals;
