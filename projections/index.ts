@@ -16,3 +16,5 @@ export {
 export {
   Workspace, WORKSPACE_CHANNEL, type EntryType, type FileInfo, type FileStat, type WorkspaceChangeEvent, type WorkspaceHome, type WorkspaceOptions,
 } from './workspace.ts';
+export type { BlameLine, Change } from './workspace-history.ts';
+export { callTool, WORKSPACE_TOOLS, type ToolDefinition } from './workspace-tools.ts';

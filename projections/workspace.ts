@@ -12,10 +12,12 @@ import {
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
 import { FileSystem } from './filesystem.ts';
+import { openHistory, resolveAt } from './history.ts';
 import { O_APPEND, O_WRONLY } from './open-flags.ts';
 import type { Attr } from './reader.ts';
 import { Store } from './store.ts';
 import { unifiedDiff } from './unified-diff.ts';
+import { blameNode, changesBetween, nodeHistory, type BlameLine, type Change } from './workspace-history.ts';
 import { baseName, byUtf8, globBase, isWithin, joinPath, normalizePath, parentOf } from './workspace-paths.ts';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
@@ -661,6 +663,72 @@ export class Workspace {
         }
       }
       return info;
+    });
+  }
+
+  // ---- what the log adds ----
+
+  /**
+   * Replaces `oldString` with `newString` in a file, in one call: fails (EINVAL) when it is
+   * missing, or found more than once without `replaceAll`. Returns the replacements made.
+   */
+  edit(path: string, oldString: string, newString: string, options?: { replaceAll?: boolean }): Promise<number> {
+    return this.run((fs, changes) => {
+      if (typeof oldString !== 'string' || oldString === '' || typeof newString !== 'string') throw new FsError('EINVAL', 'edit', undefined, 'oldString (not empty) and newString are strings');
+      const bytes = this.readBytes(fs, path, 'edit');
+      const at = normalizePath(path, 'edit');
+      if (bytes === null) throw new FsError('ENOENT', 'edit', at);
+      const text = decoder.decode(bytes);
+      const found = text.split(oldString).length - 1;
+      if (found === 0) throw new FsError('EINVAL', 'edit', at, 'oldString is not in the file');
+      if (found > 1 && options?.replaceAll !== true) throw new FsError('EINVAL', 'edit', at, `oldString is in the file ${found} times: give more context or replaceAll`);
+      const attr = this.entry(fs, this.resolve(fs, at, 'edit'))!;
+      this.writeBytes(fs, changes, at, encoder.encode(text.split(oldString).join(newString)), this.mimeType(fs, attr), 'edit');
+      return found;
+    });
+  }
+
+  private live(syscall: string): Store {
+    if (!this.home.store) throw new FsError('EROFS', syscall, undefined, 'a past state has no log of its own');
+    return this.home.store;
+  }
+
+  /** The op ref of the node at `path` now. */
+  private nodeRef(fs: FileSystem, path: string, syscall: string): string {
+    const at = this.resolve(fs, normalizePath(path, syscall), syscall);
+    const attr = this.entry(fs, at);
+    if (!attr) throw new FsError('ENOENT', syscall, at);
+    return this.live(syscall).log.globalRef(attr.ino);
+  }
+
+  /** The ops that made and changed the file (or directory) at `path`, oldest first, with actor and time. */
+  history(path: string): Promise<Change[]> {
+    return this.run((fs) => nodeHistory(this.live('history'), this.nodeRef(fs, path, 'history')));
+  }
+
+  /** Who last changed each line of the file at `path`, and when. */
+  blame(path: string): Promise<BlameLine[]> {
+    return this.run((fs) => blameNode(this.live('blame'), this.nodeRef(fs, path, 'blame')));
+  }
+
+  /** The ops after position `from` up to and including `to` (op ORIGIN:seq, epoch ms or a date; default now). */
+  changes(from: string, to?: string): Promise<Change[]> {
+    return this.run(() => {
+      const store = this.live('changes');
+      return changesBetween(store, resolveAt(store, from), to === undefined ? resolveAt(store, String(Date.now())) : resolveAt(store, to));
+    });
+  }
+
+  /**
+   * A read-only Workspace of the tree at a past position (op ORIGIN:seq, epoch ms or a date):
+   * its mutations fail with EROFS. close() drops the projection it was replayed into.
+   */
+  at(position: string): Promise<Workspace & { close(): void }> {
+    return this.run(() => {
+      const store = this.live('at');
+      const view = openHistory(store, resolveAt(store, position));
+      const past = new Workspace({ namespace: this.namespace, name: this.nameOf }, { store: null, fs: view.fs, r2: null, bucket: null });
+      return Object.assign(past, { close: view.close });
     });
   }
 }
