@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { openStore, Workspace, WORKSPACE_CHANNEL, type WorkspaceChangeEvent } from '../index.ts';
+import { openStore, Workspace, WORKSPACE_CHANNEL } from '../index.ts';
 import { callTool, WORKSPACE_TOOLS } from './index.ts';
 
 const workspace = () => new Workspace({ sql: openStore() });
