@@ -159,7 +159,8 @@ export class Workspace {
   readonly namespace: string;
   /** Who this instance's ops are attributed to. */
   readonly actor: Actor;
-  protected readonly home: WorkspaceHome;
+  /** Its store, filesystem and R2 tier (the Durable Object serves RPC from the same ones). */
+  readonly home: WorkspaceHome;
   private readonly nameOf: string | (() => string | undefined) | undefined;
   private readonly onChange: ((event: WorkspaceChangeEvent) => void) | undefined;
 
