@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench),
-// and the Worker + Durable Object replicas run locally (worker). The daemon that serves a replica
+// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, mcp,
+// bench), and the Worker + Durable Object replicas run locally (worker). The daemon that serves a replica
 // over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
 // so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
 import { existsSync, readFileSync } from 'node:fs';
@@ -68,9 +68,14 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     load: async () => (await import('./commands/worker.ts')).runWorker,
   },
+  mcp: { args: '<db>', summary: 'an MCP server on stdio: the agent tools and the files of the store', options: {}, load: async () => (await import('./commands/mcp.ts')).runMcp },
   bench: {
-    args: 'log|mount|sync', summary: 'benchmarks: the op log; shell workloads on tmpfs, a fuse-native floor and ledgerfs; a fresh replica catching up from another process and from the Durable Object',
-    options: { ops: { type: 'string', help: 'ops in the workload (log, sync; default 100000)' }, ...json },
+    args: 'api|log|mount|sync', summary: 'benchmarks: the library API beside @cloudflare/shell; the op log; shell workloads on tmpfs, a fuse-native floor and ledgerfs; a fresh replica catching up from another process and from the Durable Object',
+    options: {
+      ops: { type: 'string', help: 'ops in the workload (log, sync; default 100000)' },
+      reps: { type: 'string', help: 'repetitions of each workload (api; default 3)' },
+      ...json,
+    },
     load: async () => (await import('./commands/bench.ts')).runBench,
   },
 };

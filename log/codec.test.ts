@@ -16,6 +16,8 @@ const TABLE: Array<[string, Op]> = [
   ['setContent', { ...header, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ index: 0, hash: Buffer.alloc(32, 1), size: 3 }])), base: [], deletes: [] }],
   ['setAttr', { ...header, kind: 'setAttr', node: `${ORIGIN}:7`, mode: 0o600, uid: null, gid: null, atime: null, mtime: [1700000000, 5] }],
   ['setXattr', { ...header, kind: 'setXattr', node: `${ORIGIN}:7`, name: Buffer.from('user.k'), value: Buffer.from('v') }],
+  // A tool call's actor carries the tool's name, the seventh actor field.
+  ['setContent (tool actor)', { ...header, actor: { kind: 'tool', id: 'toolu_01', name: 'edit' }, kind: 'setContent', node: `${ORIGIN}:7`, size: 3, manifest: Buffer.from(packManifest([{ index: 0, hash: Buffer.alloc(32, 1), size: 3 }])), base: [], deletes: [] }],
   // Format 2: the same kinds with their format-2 fields filled in.
   ['move (format 2)', { ...header, kind: 'move', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, from: 'root', parent: 'root', name: Buffer.from('c'), other: `${ORIGIN}:9`, otherNode: `${ORIGIN}:9`, exchange: false, seen: [`${ORIGIN}:10`] }],
   ['unlink (format 2)', { ...header, kind: 'unlink', entry: `${ORIGIN}:7`, node: `${ORIGIN}:7`, parent: 'root', seen: [`${ORIGIN}:10`, `${ORIGIN}:11`] }],

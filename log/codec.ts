@@ -1,7 +1,8 @@
 // Canonical op bytes. An op is a msgpack array whose layout is fixed per kind and format:
 //   [format, kindCode, origin, seq, clock, actor, ...fields in FIELDS order]
 // where clock is the timestamp without its origin suffix ('0193b8a1c2d4.0000')
-// and an actor is [kind, pid, uid, gid, id, command] with trailing nulls dropped. Format 2 added
+// and an actor is [kind, pid, uid, gid, id, command, name] with trailing nulls dropped (so ops
+// made before `name` was added keep their bytes). Format 2 added
 // fields at the end of some kinds (marked 2 below); an op whose format-2 fields are all empty is
 // written in format 1, so an op has one encoding and ops made before format 2 keep their bytes.
 // Every replica encodes an op to the same bytes, so fingerprints can hash encoded ops. Decoding
@@ -56,7 +57,7 @@ function formatOf(kind: OpKind, record: Record<string, unknown>): 1 | 2 {
 const KIND_CODES: OpKind[] = ['create', 'link', 'move', 'unlink', 'rmdir', 'setContent', 'setAttr', 'setXattr'];
 const NODE_TYPES: ReadonlySet<NodeType> = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']);
 const ACTOR_KINDS: ReadonlySet<Actor['kind']> = new Set(['fuse', 'exec', 'rpc', 'cli', 'api', 'tool']);
-const ACTOR_FIELDS = ['kind', 'pid', 'uid', 'gid', 'id', 'command'] as const;
+const ACTOR_FIELDS = ['kind', 'pid', 'uid', 'gid', 'id', 'command', 'name'] as const;
 
 export class OpFormatError extends Error {
   override name = 'OpFormatError';
@@ -162,7 +163,7 @@ function encodeActor(actor: Actor): unknown[] {
 
 function decodeActor(value: unknown): Actor {
   if (!Array.isArray(value) || value.length < 1 || value.length > ACTOR_FIELDS.length) throw new OpFormatError('bad actor');
-  const [kind, pid, uid, gid, id, command] = value;
+  const [kind, pid, uid, gid, id, command, name] = value;
   if (!ACTOR_KINDS.has(kind)) throw new OpFormatError(`bad actor kind ${JSON.stringify(kind)}`);
   const actor: Actor = { kind };
   for (const [key, v] of [['pid', pid], ['uid', uid], ['gid', gid]] as const) {
@@ -170,7 +171,7 @@ function decodeActor(value: unknown): Actor {
     if (!isUint(v)) throw new OpFormatError(`bad actor ${key}`);
     actor[key] = v;
   }
-  for (const [key, v] of [['id', id], ['command', command]] as const) {
+  for (const [key, v] of [['id', id], ['command', command], ['name', name]] as const) {
     if (v === null || v === undefined) continue;
     if (typeof v !== 'string' || v.length > ACTOR_TEXT_CHARS_MAX) throw new OpFormatError(`bad actor ${key}`);
     actor[key] = v;

@@ -67,3 +67,25 @@ export const DO_STORAGE_BYTES_MAX = 10 * 1024 ** 3;
 export const DO_MEMORY_BYTES_MAX = 128 * 1024 * 1024;
 /** Durable Object: CPU milliseconds per request (the configurable maximum is 5 minutes). */
 export const DO_CPU_MS_MAX = 30_000;
+
+// Workspace (projections/workspace.ts): @cloudflare/shell's limits, with its numbers.
+/** Characters of a normalized workspace path. */
+export const WORKSPACE_PATH_CHARS_MAX = 4096;
+/** Characters of a symlink target given to Workspace.symlink. */
+export const WORKSPACE_SYMLINK_TARGET_CHARS_MAX = 4096;
+/** Missing ancestors one recursive mkdir creates. */
+export const WORKSPACE_MKDIR_DEPTH_MAX = 100;
+/** Bytes writeFileStream takes (it is gathered, then written as one op). */
+export const WORKSPACE_STREAM_BYTES_MAX = 100 * 1024 * 1024;
+/** Bytes one readFileStream piece holds (the stream reads the file a piece at a time). */
+export const WORKSPACE_STREAM_PIECE_BYTES = CHUNK_BYTES;
+/** Lines of either side of a diff. */
+export const WORKSPACE_DIFF_LINES_MAX = 10_000;
+/** Entries readDir answers when no limit is given. */
+export const WORKSPACE_READDIR_DEFAULT_COUNT = 1000;
+/** Entries one readDir or glob answers at most (a larger limit is refused; more glob matches are E2BIG). */
+export const WORKSPACE_LIST_COUNT_MAX = 10_000;
+/** Entries a glob or a tool's walk looks at before it gives up (E2BIG): a narrower pattern is the answer. */
+export const WORKSPACE_WALK_COUNT_MAX = 100_000;
+/** Versions history(), changes() and blame() read at most (E2BIG past it). */
+export const WORKSPACE_HISTORY_COUNT_MAX = 1000;

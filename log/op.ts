@@ -13,6 +13,8 @@ export interface Actor {
   id?: string;
   /** command line of an exec. */
   command?: string;
+  /** the tool's name (tool). */
+  name?: string;
 }
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';

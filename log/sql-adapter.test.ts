@@ -8,7 +8,7 @@ import { buildWorker, startLocalWorker, type LocalWorker } from '../server/local
 import { ADAPTER_CHECKS } from '../spec/sql-adapter.conformance.ts';
 import { DoLimitError } from './index.ts';
 import { NodeSqlite, openSqlite } from './sqlite-node.ts';
-import { PrefixedScratch } from './sql-scratch.ts';
+import { prefixedScratch } from './sql-scratch.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-adapter-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +17,7 @@ let files = 0;
 /** better-sqlite3 with the Durable Object's kind of scratch: prefixed tables in the same database. */
 class OneDatabase extends NodeSqlite {
   override scratch() {
-    return new PrefixedScratch(this);
+    return prefixedScratch(this);
   }
 }
 

@@ -1,8 +1,8 @@
-// A scratch database inside the one a Durable Object has: the tables a scratch user creates get
-// a prefix, and every statement it runs is rewritten to name them. Only names the scratch itself
-// created are rewritten, and only where SQL names a table or index (after FROM, JOIN, INTO,
-// UPDATE, TABLE, INDEX, ON, in pragma_table_info, or before `.column`), so columns and aliases
-// keep their names.
+// Tables under a prefix inside another database: a scratch database where a Durable Object has
+// only one (dropped on close), and a workspace namespace (kept). Every statement run through it
+// is rewritten to name the prefixed tables. Only names of tables under the prefix are rewritten,
+// and only where SQL names a table or index (after FROM, JOIN, INTO, UPDATE, TABLE, INDEX, ON,
+// in pragma_table_info, or before `.column`), so columns and aliases keep their names.
 import { assert } from './assert.ts';
 import type { SqlAdapter, SqlStatement } from './sql.ts';
 
@@ -11,18 +11,23 @@ const NAMED = /(\b(?:FROM|JOIN|INTO|UPDATE|TABLE|INDEX|EXISTS|ON)\s+|pragma_tabl
 
 let scratches = 0;
 
-export class PrefixedScratch implements SqlAdapter {
+export class PrefixedSql implements SqlAdapter {
   private readonly base: SqlAdapter;
   private readonly prefix: string;
+  private readonly dropOnClose: boolean;
   private readonly names = new Set<string>();
   private open = true;
 
-  constructor(base: SqlAdapter) {
+  /** Tables already under `prefix` (a namespace opened again) are known from the start. */
+  constructor(base: SqlAdapter, prefix: string, dropOnClose: boolean) {
     this.base = base;
-    this.prefix = `scratch${++scratches}_`;
+    this.prefix = prefix;
+    this.dropOnClose = dropOnClose;
+    const existing = base.prepare<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND substr(name, 1, ?) = ?`);
+    for (const { name } of existing.all(prefix.length, prefix)) this.names.add(name.slice(prefix.length));
   }
 
-  /** `sql` with the scratch's own table and index names prefixed. */
+  /** `sql` with the prefixed tables' and indexes' names prefixed. */
   private rewrite(sql: string): string {
     for (const [, name] of sql.matchAll(CREATED)) this.names.add(name!);
     return sql.replace(NAMED, (all, lead: string | undefined, name: string, qualifies: string | undefined) => (
@@ -30,12 +35,12 @@ export class PrefixedScratch implements SqlAdapter {
   }
 
   exec(sql: string): void {
-    assert(this.open, 'scratch database used after close');
+    assert(this.open, 'prefixed database used after close');
     this.base.exec(this.rewrite(sql));
   }
 
   prepare<Row>(sql: string): SqlStatement<Row> {
-    assert(this.open, 'scratch database used after close');
+    assert(this.open, 'prefixed database used after close');
     return this.base.prepare<Row>(this.rewrite(sql));
   }
 
@@ -43,14 +48,16 @@ export class PrefixedScratch implements SqlAdapter {
     return this.base.transaction(fn);
   }
 
-  sync(): void {}
+  sync(): void {
+    if (!this.dropOnClose) this.base.sync();
+  }
 
   hasTable(name: string): boolean {
     return this.names.has(name) && this.base.hasTable(this.prefix + name);
   }
 
   scratch(): SqlAdapter {
-    return new PrefixedScratch(this.base);
+    return this.base.scratch();
   }
 
   freeBytes(): number | null {
@@ -61,11 +68,11 @@ export class PrefixedScratch implements SqlAdapter {
     return this.base.paramsMax;
   }
 
-  /** Drops the scratch's tables (their indexes go with them). */
+  /** A scratch drops its tables (their indexes go with them); the base stays open either way. */
   close(): void {
     if (!this.open) return;
     this.open = false;
-    if (!this.base.isOpen) return;
+    if (!this.dropOnClose || !this.base.isOpen) return;
     this.base.transaction(() => {
       for (const name of this.names) if (this.base.hasTable(this.prefix + name)) this.base.exec(`DROP TABLE ${this.prefix}${name}`);
     });
@@ -76,6 +83,11 @@ export class PrefixedScratch implements SqlAdapter {
   }
 
   get file(): string | null {
-    return null;
+    return this.dropOnClose ? null : this.base.file;
   }
+}
+
+/** A scratch database in the same database: a fresh prefix, its tables dropped on close. */
+export function prefixedScratch(base: SqlAdapter): SqlAdapter {
+  return new PrefixedSql(base, `scratch${++scratches}_`, true);
 }

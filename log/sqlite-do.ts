@@ -4,7 +4,7 @@
 // as Uint8Array. The object's limits (log/limits.ts) are checked before a statement runs, so a
 // caller gets an error naming the limit instead of workerd's.
 import { DO_SQL_PARAMS_MAX, DO_SQL_ROW_BYTES_MAX, DO_SQL_STATEMENT_BYTES_MAX, DO_STORAGE_BYTES_MAX } from './limits.ts';
-import { PrefixedScratch } from './sql-scratch.ts';
+import { prefixedScratch } from './sql-scratch.ts';
 import type { SqlAdapter, SqlStatement, SqlValue } from './sql.ts';
 
 /** The part of a workerd SqlStorageCursor this adapter uses. */
@@ -102,7 +102,7 @@ export class DoSqlite implements SqlAdapter {
   }
 
   scratch(): SqlAdapter {
-    return new PrefixedScratch(this);
+    return prefixedScratch(this);
   }
 
   freeBytes(): number {

@@ -13,3 +13,8 @@ export {
   checkBytesArray, checkHash, checkVersionVector, opChunks, pageAfter, RpcInputError,
   type Hello, type Page, type SnapshotPage, type SyncPeer,
 } from './sync-protocol.ts';
+export {
+  Workspace, WORKSPACE_CHANNEL, type EntryType, type FileInfo, type FileStat, type WorkspaceChangeEvent, type WorkspaceHome, type WorkspaceOptions,
+} from './workspace.ts';
+export type { BlameLine, Change } from './workspace-history.ts';
+export { callTool, WORKSPACE_TOOLS, type ToolDefinition } from './workspace-tools.ts';

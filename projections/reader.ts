@@ -65,6 +65,7 @@ export class Reader {
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>; entriesIn: SqlStatement<EntryRow>;
     xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
+    totals: SqlStatement<{ type: NodeType; count: number; bytes: number }>;
   };
 
   private readonly beforeRead: () => void;
@@ -93,6 +94,8 @@ export class Reader {
       entriesIn: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent = ? ORDER BY id'),
       xattr: sql.prepare('SELECT value FROM xattrs WHERE node = ? AND name = ?'),
       xattrs: sql.prepare('SELECT name FROM xattrs WHERE node = ? AND value IS NOT NULL ORDER BY name'),
+      totals: sql.prepare(`SELECT n.type AS type, COUNT(*) AS count, COALESCE(SUM(c.size), 0) AS bytes FROM nodes n LEFT JOIN content c ON c.node = n.id
+        WHERE n.type IS NOT NULL AND (n.links > 0 OR n.id = ?) GROUP BY n.type`),
     };
   }
 
@@ -248,6 +251,11 @@ export class Reader {
 
   xattr(ino: number, name: Uint8Array): Uint8Array | null {
     return this.q.xattr.get(ino, name)?.value ?? null;
+  }
+
+  /** Nodes in the tree (the root included, the trash not) and their content bytes, by type. */
+  totals(): Array<{ type: NodeType; count: number; bytes: number }> {
+    return this.q.totals.all(ROOT_ID);
   }
 
   xattrNames(ino: number): Uint8Array[] {

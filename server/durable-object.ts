@@ -3,10 +3,10 @@
 // projections/ code as wsd, and it serves the same sync, filesystem and log surfaces over capnweb
 // (WebSocket, or HTTP batch). The Worker in front (worker.ts) checks the token and routes here.
 import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
-import { DO_READ_BYTES_MAX, DoSqlite, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
-import { FileSystem, resolveAt, RpcInputError, Store } from '../projections/index.ts';
+import { DO_READ_BYTES_MAX, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
+import { R2Chunks, type Bucket } from '../log/r2-chunks.ts';
+import { resolveAt, RpcInputError, Workspace, type FileSystem, type Store } from '../projections/index.ts';
 import { FILESYSTEM_METHODS, FilesystemService } from './filesystem-service.ts';
-import { R2Chunks, type Bucket } from './r2-chunks.ts';
 import { rpcSession, type Session } from './rpc-surface.ts';
 import { SYNC_METHODS } from './sync-service.ts';
 
@@ -75,15 +75,17 @@ export class DurableWorkspaceService extends FilesystemService {
 
 export class WorkspaceObject {
   private readonly home: Home;
+  /**
+   * The object's files as @cloudflare/shell's Workspace API, for the Worker's own code (a
+   * subclass, or a call on the stub): the same replica every peer syncs with, so what it writes
+   * a synced wsd mount shows.
+   */
+  readonly workspace: Workspace;
 
   constructor(state: DurableObjectState, env: DurableObjectEnv = {}) {
-    const store = new Store(new DoSqlite(state.storage));
-    const r2 = env.CHUNKS ? new R2Chunks(env.CHUNKS, store.chunks) : null;
-    this.home = { store, fs: FileSystem.live(store), r2, databaseBytes: () => state.storage.sql.databaseSize };
-    if (r2) {
-      store.onCommit(() => void r2.offload());
-      void r2.offload();
-    }
+    this.workspace = new Workspace({ storage: state.storage, r2: env.CHUNKS });
+    const { store, fs, r2 } = this.workspace.home;
+    this.home = { store: store!, fs, r2, databaseBytes: () => state.storage.sql.databaseSize };
   }
 
   /** `/ws` (a WebSocket upgrade) or `/api` (POST, a capnweb HTTP batch); the Worker checked the token. */

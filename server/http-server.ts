@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   session: (caller: string) => Session;
   /** GET routes that answer JSON */
   json?: Record<string, () => unknown>;
+  /** routes that answer for themselves (wsd's /mcp), behind the token like the rest */
+  handlers?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /**
    * The largest message (WebSocket frame or /api body) a peer may send. capnweb sends bytes as
    * base64, so a message carries three quarters of this in file bytes. Default 2 MiB.
@@ -98,6 +100,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (only('GET')) text(res, 426, 'upgrade required: /ws speaks capnweb over a WebSocket\n', { upgrade: 'websocket', connection: 'Upgrade' });
       return;
     }
+    const handler = options.handlers?.[path];
+    if (handler) return handler(req, res);
     const route = path === '/' ? () => ({}) : json[path];
     if (!route) return text(res, 404, 'not found\n');
     if (!only('GET')) return;

@@ -15,7 +15,7 @@ interface Namespace {
 export interface Env {
   WORKSPACES: Namespace;
   LEDGERFS_TOKEN?: string;
-  /** optional: chunk bytes go to this R2 bucket (see r2-chunks.ts) */
+  /** optional: chunk bytes go to this R2 bucket (see log/r2-chunks.ts) */
   CHUNKS?: unknown;
 }
 

@@ -8,9 +8,11 @@ import { SyncClient } from '../client/index.ts';
 import { ACTOR_COMMAND_CHARS_MAX, WSD_MESSAGE_BYTES_MAX, type Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
 import { FileSystem, openStore } from '../index.ts';
+import { Workspace as StoreWorkspace } from '../projections/index.ts';
 import { ConfigError, type WsdConfig } from './config.ts';
 import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
+import { mcpHttpHandler } from './mcp.ts';
 import { statsReporter } from './stats.ts';
 import { workspaceSession, type Workspace } from './workspace-service.ts';
 
@@ -69,6 +71,8 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
       token: config.token,
       session: (caller) => workspaceSession(workspace, caller),
       json: { '/__wsd/info': info, '/__wsd/stats': workspace.stats },
+      // the agent tools over MCP, on the daemon's own filesystem (one set of write buffers)
+      handlers: { '/mcp': mcpHttpHandler(new StoreWorkspace({}, { store, fs, r2: null, bucket: null })) },
       messageBytesMax: WSD_MESSAGE_BYTES_MAX,
     });
   } catch (error) {

@@ -1,7 +1,16 @@
 import { printTable, report } from '../../bench/report.ts';
 import { UsageError } from './common.ts';
 
-export async function runBench([which]: string[], values: { json?: string | boolean; ops?: string | boolean }): Promise<number> {
+export async function runBench([which]: string[], values: { json?: string | boolean; ops?: string | boolean; reps?: string | boolean }): Promise<number> {
+  if (which === 'api') {
+    const reps = values.reps === undefined ? 3 : Number(values.reps);
+    if (!Number.isInteger(reps) || reps < 1) throw new UsageError('--reps wants an integer >= 1');
+    const { benchApi } = await import('../../bench/api.ts');
+    const { results, table } = benchApi({ reps });
+    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'api', node: process.version, reps, results })}\n`);
+    else printTable(table);
+    return 0;
+  }
   if (which === 'mount') {
     const { benchMount } = await import('../../bench/mount.ts');
     const { results, table } = await benchMount();
@@ -9,7 +18,7 @@ export async function runBench([which]: string[], values: { json?: string | bool
     else printTable(table);
     return 0;
   }
-  if (which !== 'log' && which !== 'sync') throw new UsageError(`bench wants one of: log, mount, sync (got ${which ?? 'nothing'})`);
+  if (which !== 'log' && which !== 'sync') throw new UsageError(`bench wants one of: api, log, mount, sync (got ${which ?? 'nothing'})`);
   const ops = values.ops === undefined ? 100_000 : Number(values.ops);
   if (!Number.isInteger(ops) || ops < 5000) throw new UsageError('--ops wants an integer >= 5000');
   const { rows, extra } = which === 'log'

@@ -3,7 +3,7 @@
 // hash (stored once), leaving only its hash and size in SQLite; a workspace is then not capped by
 // the object's storage. Reads are synchronous, so a call that meets a chunk not in memory fails
 // with ChunkNotLoadedError, rolls back, and runs again once the chunk is fetched (withChunks).
-import { ChunkNotLoadedError, hex, type ChunkStore } from '../log/index.ts';
+import { ChunkNotLoadedError, hex, type ChunkStore } from './chunk-store.ts';
 
 /** The part of an R2 bucket binding used here. */
 export interface Bucket {
