@@ -9,7 +9,7 @@ import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurableWorkspaceService } from '../server/durable-object.ts';
-import { startLocalWorker, type LocalWorker } from '../server/local-worker.ts';
+import { buildWorker, startLocalWorker, type LocalWorker } from '../server/local-worker.ts';
 import { reap, spawnWsd, type WsdProcess } from '../spec/harness/wsd-process.ts';
 import { until } from '../spec/harness/wait.ts';
 
@@ -103,5 +103,30 @@ describe('wsd with the Durable Object as its upstream', () => {
     for (const wsd of [one, two]) await equalPositions(wsd, api);
     expect((await two.stop()).code).toBe(0);
     expect((await one.stop()).code).toBe(0);
+  });
+});
+
+describe("the Durable Object's own code writing through its Workspace", () => {
+  it('is seen by a wsd mount synced with the object, attributed to the agent', async () => {
+    const script = await buildWorker(join(dir, 'agent', 'worker.js'), join(import.meta.dirname, '../spec/harness/agent-worker.ts'));
+    const agentWorker = await startLocalWorker({ script, objects: { WORKSPACES: 'AgentObject' } });
+    try {
+      const env = { ...wsdEnv('agent', null), UPSTREAM_URL: agentWorker.wsUrl('agents'), UPSTREAM_TOKEN: agentWorker.token };
+      const wsd = await spawnWsd(env);
+      const written = await fetch(new URL('/workspaces/agents/agent', agentWorker.url), { method: 'POST', body: JSON.stringify({ path: '/plan.md', text: 'step 1\n' }) });
+      expect(written.status).toBe(200);
+      await until('the agent\'s file in the mount', () => {
+        try {
+          return readFileSync(join(env.MOUNT_POINT, 'plan.md'), 'utf8') === 'step 1\n' ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      const ops = (await wsd.connect().log({})).ops;
+      expect(ops.filter((op) => op.actor.kind === 'tool').map((op) => op.actor)).toContainEqual({ kind: 'tool', id: 'agent-1', name: 'write' });
+      expect((await wsd.stop()).code).toBe(0);
+    } finally {
+      await agentWorker.dispose();
+    }
   });
 });
