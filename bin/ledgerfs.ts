@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, bench),
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, verify,
+// replay, compact, mount, bench),
 // and the Worker + Durable Object replicas run locally (worker).
 // The daemon that serves a replica over HTTP, mounts it and runs commands is bin/wsd.ts.
 import { parseArgs } from 'node:util';
@@ -7,12 +8,20 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage: ledgerfs <command> [options]
 
   init <db>                          create a store file (a new replica with its own origin)
-  log <db> [--path P] [--actor A] [--limit N] [--json]
-                                     list ops in timestamp order with who made them
+  log <db> [--path P] [--actor A] [--since P] [--until P] [--limit N | --tail N] [--reverse] [--json]
+                                     ops in timestamp order with who made them; --path follows a
+                                     file through renames, --actor is an exec id, pid or part of a command
+  show <db> <op> [--stat] [--json]   one op, its actor and the content diff it made
+  diff <db> <from> [<to>] [--stat | --name-only] [--json]
+                                     files added, removed, moved and changed between positions
+  blame <db> <path> [--at P] [--json]
+                                     each line of a text file with the op, time and actor that wrote it
+  changes <db> --actor A [--stat | --name-only] [--json]
+                                     what one command changed: its files and their diffs
   verify <db>                        rebuild the projections from the log and compare; check chunks
-  replay <db> --at <op|time> --out <dir>
+  replay <db> --at <position> --out <dir>
                                      write the tree as it was at an op (ORIGIN:seq) or time
-  compact <db> --at <op|time> [--json]
+  compact <db> --at <position> [--json]
                                      replace the log up to an op or time with a checkpoint
   mount <db> <mountpoint> [--mode auto|fuse|shim|none]
                                      serve the store at a directory until SIGTERM/SIGINT
@@ -23,6 +32,10 @@ const USAGE = `usage: ledgerfs <command> [options]
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
   bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
+
+Positions: ORIGIN:seq (or a unique tail of the origin, as log prints it), a bare seq of this
+store's own origin, epoch ms, an ISO date (2026-01-31T12:00), or a relative time (90s, 10m, 2h, 3d).
+A pager runs when stdout is a terminal (PAGER, default less; PAGER=cat for none).
 `;
 
 type Command = (positionals: string[], values: Record<string, string | boolean | undefined>) => Promise<number> | number;
@@ -31,6 +44,10 @@ type Command = (positionals: string[], values: Record<string, string | boolean |
 const COMMANDS: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./commands/init.ts')).runInit,
   log: async () => (await import('./commands/log.ts')).runLog,
+  show: async () => (await import('./commands/show.ts')).runShow,
+  diff: async () => (await import('./commands/diff.ts')).runDiff,
+  blame: async () => (await import('./commands/blame.ts')).runBlame,
+  changes: async () => (await import('./commands/changes.ts')).runChanges,
   verify: async () => (await import('./commands/verify.ts')).runVerify,
   replay: async () => (await import('./commands/replay.ts')).runReplay,
   compact: async () => (await import('./commands/compact.ts')).runCompact,
@@ -45,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       path: { type: 'string' }, actor: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+      since: { type: 'string' }, until: { type: 'string' }, tail: { type: 'string' }, reverse: { type: 'boolean' },
+      stat: { type: 'boolean' }, 'name-only': { type: 'boolean' },
       at: { type: 'string' }, out: { type: 'string' }, ops: { type: 'string' }, debug: { type: 'boolean' }, mode: { type: 'string' },
       dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -66,6 +85,6 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: Error & { code?: string }) => {
     process.stderr.write(`ledgerfs: ${error.message}\n`);
-    process.exitCode = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error.code === 'EUSAGE' ? 2 : 1;
+    process.exitCode = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error.code === 'EUSAGE' || error.name === 'PositionError' ? 2 : 1;
   },
 );

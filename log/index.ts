@@ -15,3 +15,4 @@ export { DoSqlite, DoLimitError, type DoStorage } from './sqlite-do.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, ChunkNotLoadedError, MissingChunkError, sha256, hex } from './chunk-store.ts';
 export { BulkWriter } from './bulk.ts';
+export { indexRows, NodeIndex, NodeRole } from './node-index.ts';

@@ -63,3 +63,17 @@ export const DO_STORAGE_BYTES_MAX = 10 * 1024 ** 3;
 export const DO_MEMORY_BYTES_MAX = 128 * 1024 * 1024;
 /** Durable Object: CPU milliseconds per request (the configurable maximum is 5 minutes). */
 export const DO_CPU_MS_MAX = 30_000;
+
+// History (projections/node-history.ts, changes.ts, blame.ts) and its RPC calls.
+/** Nodes followed back through replacing renames (an editor's or `sed -i`'s save) for one file's history. */
+export const LINEAGE_NODES_MAX = 100_000;
+/** Ops in one page of a file's history (log --path, the history RPC call). */
+export const HISTORY_PAGE_OPS_MAX = 1000;
+/** Ops one diff page scans: a diff over more ops answers in pages with a cursor. */
+export const DIFF_SCAN_OPS_MAX = 4096;
+/** Changed files one diff page reports. */
+export const DIFF_PAGE_FILES_MAX = 256;
+/** Bytes of one side of a text diff or a blamed file; larger files are reported, not diffed. */
+export const DIFF_TEXT_BYTES_MAX = 1024 * 1024;
+/** Versions of one file blame reads. */
+export const BLAME_VERSIONS_MAX = 100_000;

@@ -4,7 +4,11 @@ export { FileSystem, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPL
 export { FsError, type FsErrorCode } from './errors.ts';
 export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';
 export { Projector } from './projector.ts';
-export { openHistory, resolveAt, type HistoryView } from './history.ts';
+export { History, openHistory, type HistoryEntry, type HistoryPage, type HistoryView } from './history.ts';
+export { NodeHistory } from './node-history.ts';
+export { showPath, textOf, type ChangeStatus, type DiffPage, type FileChange } from './changes.ts';
+export type { Blame, BlameLine } from './blame.ts';
+export { latestPosition, PositionError, resolvePosition, shortRef, timeBound, type Position } from './positions.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
 export * as openFlags from './open-flags.ts';

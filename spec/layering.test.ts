@@ -11,7 +11,7 @@ const sources = (folder: string) => readdirSync(join(root, folder)).filter((f) =
 const imports = (file: string) => [...readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\s(?:[^'"]*?from\s+)?'([^']+)'/gm)].map((m) => m[1]!);
 
 /** What code that runs on workerd may import, besides its own relative modules. */
-const WORKERD_SAFE = new Set(['node:crypto', 'msgpackr', 'ulid', 'capnweb']);
+const WORKERD_SAFE = new Set(['node:crypto', 'msgpackr', 'ulid', 'capnweb', 'diff']);
 const NODE_ONLY = new Set(['log/sqlite-node.ts', 'log/store-file.ts']);
 const DURABLE_OBJECT = ['server/durable-object.ts', 'server/worker.ts', 'server/filesystem-service.ts', 'server/sync-service.ts', 'server/r2-chunks.ts'];
 

@@ -2,7 +2,7 @@
 // projections at that point. Peers that lack ops the checkpoint replaced, or hold ops that sort
 // inside it, load it (snapshot) and rebase their unsent ops when they next sync. History before the
 // cut is gone; `verify` rebuilds from the checkpoint.
-import { resolveAt } from '../../projections/index.ts';
+import { resolvePosition } from '../../projections/index.ts';
 import { needArg, openExisting } from './common.ts';
 
 // A replica serving the store (wsd, mount) reads its checkpoint once, at open: compacting under
@@ -12,7 +12,7 @@ export function runCompact([db]: string[], values: { at?: string | boolean; json
   const store = openExisting(db);
   try {
     const before = store.log.count();
-    const checkpoint = store.compact(resolveAt(store, at));
+    const checkpoint = store.compact(resolvePosition(store, at).ts);
     const report = { ts: checkpoint.ts, replaced: before - store.log.count(), covered: checkpoint.ops, left: store.log.count(), pages: checkpoint.pages, versionVector: checkpoint.versionVector };
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else process.stdout.write(`checkpoint at ${report.ts}: ${report.replaced} ops replaced (${report.covered} covered in all), ${report.left} left in the log, ${report.pages} pages\n`);
