@@ -92,7 +92,7 @@ describe('ledgerfs CLI', () => {
     expect(existsSync(join(now, 'src/hard'))).toBe(false);
 
     expect(cli('replay', db, '--at', v1, '--out', now)).toMatchObject({ code: 1, stderr: expect.stringMatching(/not empty/) });
-    expect(cli('replay', db, '--at', 'yesterday-ish', '--out', join(dir, 'x'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/--at wants/) });
+    expect(cli('replay', db, '--at', 'yesterday-ish', '--out', join(dir, 'x'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/is not a position/) });
     expect(cli('replay', db, '--out', join(dir, 'y')).code).toBe(2);
   });
 

@@ -23,9 +23,12 @@ const USAGE = `usage: ledgerfs <command> [options]
                                      write the tree as it was at an op (ORIGIN:seq) or time
   compact <db> --at <position> [--json]
                                      replace the log up to an op or time with a checkpoint
-  mount <db> <mountpoint> [--mode auto|fuse|shim|none]
+  mount <db> <mountpoint> [--mode auto|fuse|shim|none] [--at <position>]
                                      serve the store at a directory until SIGTERM/SIGINT
-                                     (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto)
+                                     (kernel FUSE, or the shim without it; default FUSE_MOUNT or auto);
+                                     --at mounts the past read-only (kernel FUSE)
+  fork <db> --at <position> <new.db> [--json]
+                                     a new replica whose log is the prefix up to the position
   worker [--dir D] [--port N] [--host H] [--name W] [--json]
                                      run the Worker + Durable Object replicas locally (workerd via
                                      miniflare), storage in D (default .ledgerfs-worker), port 8787
@@ -51,6 +54,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.ts')).runVerify,
   replay: async () => (await import('./commands/replay.ts')).runReplay,
   compact: async () => (await import('./commands/compact.ts')).runCompact,
+  fork: async () => (await import('./commands/fork.ts')).runFork,
   mount: async () => (await import('./commands/mount.ts')).runMount,
   worker: async () => (await import('./commands/worker.ts')).runWorker,
   bench: async () => (await import('./commands/bench.ts')).runBench,

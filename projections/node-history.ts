@@ -27,6 +27,8 @@ export interface LineageStep {
 const ALL_ROLES = [NodeRole.tree, NodeRole.content, NodeRole.attr];
 /** Depth of a path walk; a deeper one is a cycle in names as the ops gave them. */
 const PATH_DEPTH_MAX = 4096;
+/** Tree ops of one node read to find its live entries (hard links); a node renamed more often shows its oldest ones. */
+const TREE_OPS_WALKED_MAX = 4096;
 
 export class NodeHistory {
   readonly store: Store;
@@ -70,18 +72,22 @@ export class NodeHistory {
     return this.checkpointView.fs.reader;
   }
 
-  /** The entry through which `node` had a name at `until`, or null. */
+  /** The entry through which `node` had a name at `until` (its oldest live one, as the projections show), or null. */
   entryOf(node: number, until: Ts): number | null {
     if (node === ROOT_ID) return null;
-    const last = this.index.latest(node, NodeRole.tree, until);
-    if (last === undefined) return this.atCheckpoint()?.entriesOf(node)[0]?.id ?? null;
-    const op = this.op(last);
-    switch (op.kind) {
-      case 'create': return last;
-      case 'link': return last;
-      case 'move': return this.id(op.node) === node ? this.id(op.entry) : op.exchange ? this.id(op.other!) : null;
-      default: return null;
+    const ops = this.index.opsOf(node, '', until, TREE_OPS_WALKED_MAX, [NodeRole.tree]);
+    if (ops.length === 0) return this.atCheckpoint()?.entriesOf(node)[0]?.id ?? null;
+    const live = new Set<number>();
+    for (const { op: id } of ops) {
+      const op = this.op(id);
+      if (op.kind === 'create' || op.kind === 'link') live.add(id);
+      else if (op.kind === 'unlink' || op.kind === 'rmdir') live.delete(this.id(op.entry));
+      else if (op.kind === 'move' && this.id(op.node) === node) {
+        if (op.parent === TRASH_REF) live.delete(this.id(op.entry));
+        else live.add(this.id(op.entry));
+      } else if (op.kind === 'move' && !op.exchange) live.delete(this.id(op.other!));
     }
+    return live.values().next().value ?? null;
   }
 
   /** Where entry `entry` was at `until`: its directory and name, or null once removed. */

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { SyncClient } from '../client/index.ts';
 import type { Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
+import { actorCommand } from '../mount/process-info.ts';
 import { FileSystem, openStore } from '../index.ts';
 import type { WsdConfig } from './config.ts';
 import { ExecRunner } from './exec-runner.ts';
@@ -18,8 +19,6 @@ import { workspaceSession, type Workspace } from './workspace-service.ts';
 const COMMIT_DELAY_MS = 10;
 /** wsd is not bound by workerd's message limit: files up to 48 MiB travel in one call. */
 const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
-/** the op log's actor field holds at most 4096 characters of command line */
-const ACTOR_COMMAND_CHARS_MAX = 1024;
 /** how long shutdown waits for a last exchange with the upstream */
 const FINAL_SYNC_MS = 5_000;
 
@@ -83,8 +82,8 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
     const attribute = (pid: number | undefined): Actor | null => {
       const exec = pid === undefined ? execs.soleRunning() : execs.ownerOf(pid);
       if (!exec) return null;
-      const command = exec.command.length > ACTOR_COMMAND_CHARS_MAX ? `${exec.command.slice(0, ACTOR_COMMAND_CHARS_MAX - 1)}…` : exec.command;
-      return { kind: 'exec', id: exec.id, command };
+      // The exec's own shell is named by its command; its children by their own command lines.
+      return { kind: 'exec', id: exec.id, ...(pid === undefined || pid === exec.pid ? { command: actorCommand(exec.command) } : {}) };
     };
     mounted = await mountWorkspace(fs, config.mountPoint, config.mountMode, { attribute });
   } catch (error) {
