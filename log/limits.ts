@@ -75,5 +75,9 @@ export const DIFF_SCAN_OPS_MAX = 4096;
 export const DIFF_PAGE_FILES_MAX = 256;
 /** Bytes of one side of a text diff or a blamed file; larger files are reported, not diffed. */
 export const DIFF_TEXT_BYTES_MAX = 1024 * 1024;
+/** Bytes of unified diff text in one diff page; a page stops at the file that passes it. */
+export const DIFF_PAGE_BYTES_MAX = 4 * 1024 * 1024;
 /** Versions of one file blame reads. */
-export const BLAME_VERSIONS_MAX = 100_000;
+export const BLAME_VERSIONS_MAX = 10_000;
+/** Bytes of content blame reads over all versions. */
+export const BLAME_READ_BYTES_MAX = 256 * 1024 * 1024;

@@ -3,7 +3,7 @@
 // `sed -i` wrote under a temporary name is sed's), diffed one to the next with jsdiff; a line
 // keeps the op of the version it first appeared in.
 import { diffArrays } from 'diff';
-import { BLAME_VERSIONS_MAX, NodeRole, type Actor, type Op, type Ts } from '../log/index.ts';
+import { BLAME_READ_BYTES_MAX, BLAME_VERSIONS_MAX, NodeRole, type Actor, type Op, type Ts } from '../log/index.ts';
 import { contentBytes, textOf } from './changes.ts';
 import { FsError } from './errors.ts';
 import type { NodeHistory } from './node-history.ts';
@@ -42,11 +42,14 @@ export function blame(history: NodeHistory, node: number, until: Ts, shown: stri
   const first = versions.length > 0 ? undefined : history.contentAt(node, until);
   let lines: Array<{ text: string; op: Op | null }> = first ? linesOf(history, first, shown).map((text) => ({ text, op: null })) : [];
   let previous: Uint8Array | null = null;
+  let read = 0;
   for (const { id } of versions) {
     const op = history.op(id);
     if (op.kind !== 'setContent') continue;
     if (previous && Buffer.from(previous).equals(op.manifest)) continue;
     previous = op.manifest;
+    read += op.size;
+    if (read > BLAME_READ_BYTES_MAX) throw new FsError('EFBIG', 'blame', shown, `its versions hold over ${BLAME_READ_BYTES_MAX} bytes`);
     const next = linesOf(history, { op, size: op.size, manifest: op.manifest }, shown);
     const carried: typeof lines = [];
     let at = 0;

@@ -5,7 +5,7 @@
 // in the range, never the log's length; a long range answers in pages with a cursor.
 import { formatPatch, structuredPatch } from 'diff';
 import {
-  DIFF_PAGE_FILES_MAX, DIFF_SCAN_OPS_MAX, DIFF_TEXT_BYTES_MAX, indexRows, manifestFind, ZERO_CHUNK,
+  DIFF_PAGE_BYTES_MAX, DIFF_PAGE_FILES_MAX, DIFF_SCAN_OPS_MAX, DIFF_TEXT_BYTES_MAX, indexRows, manifestFind, ZERO_CHUNK,
   type ChunkStore, type NodeType, type Op, type Ts,
 } from '../log/index.ts';
 import { showName } from './canonical.ts';
@@ -163,15 +163,17 @@ export function diffPage(history: NodeHistory, from: Ts, to: Ts, options: DiffOp
   const seen = new Set<number>();
   let cursor = start;
   let scanned = 0;
+  let patchBytes = 0;
   for (const { op, id } of history.store.log.scan(start, Math.min(DIFF_SCAN_OPS_MAX, 1024))) {
     if (op.ts > to) break;
-    if (scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax) return { changes: foldReplacements(history, changes, to, options), cursor, more: true };
+    if (scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax || patchBytes >= DIFF_PAGE_BYTES_MAX) return { changes: foldReplacements(history, changes, to, options), cursor, more: true };
     scanned++;
     for (const node of nodesOf(history, op, id)) {
       if (seen.has(node) || (start > from && history.index.touched(node, from, start))) continue;
       seen.add(node);
       const change = nodeChange(history, node, from, to, options);
       if (change) changes.push(change);
+      patchBytes += change?.patch?.length ?? 0;
     }
     cursor = op.ts;
   }
