@@ -63,7 +63,7 @@ describe('history commands', () => {
     expect(cli('diff', db, '3', '6', '--stat').stdout).toBe('M /src/a.txt  +1 -1\n');
     expect(cli('diff', db, '6', '--name-only').stdout.trim().split('\n')).toHaveLength(300);
     expect(lines(cli('diff', db, '6', '--json').stdout)[0]).toMatchObject({ status: 'added', path: '/m0' });
-    expect(cli('blame', db, '/src/a.txt').stdout).toMatch(/^ +3 .* exec exec-1 "make" +1\| one\n +5 .*"sed -i s\/two\/TWO\/ a.txt" +2\| TWO\n$/);
+    expect(cli('blame', db, '/src/a.txt').stdout).toMatch(/^ +3 [\d-]+ [\d:]+ make +1\| one\n +5 [\d-]+ [\d:]+ sed -i s\/two\/TWO\/ a.txt +2\| TWO\n$/);
     expect(lines(cli('blame', db, '/src/a.txt', '--at', '2', '--json').stdout)).toEqual([]);
     expect(lines(cli('blame', db, '/src/a.txt', '--at', '3', '--json').stdout).map((l) => l.text)).toEqual(['one', 'two']);
     expect(cli('changes', db, '--actor', 'exec-2').stdout).toContain('M /src/a.txt  +1 -1');

@@ -2,9 +2,10 @@
 // the file through renames (a temporary name renamed over it included).
 import { History, resolvePosition, shortRef } from '../../index.ts';
 import { needArg, openExisting } from './common.ts';
-import { describeActor } from './history-format.ts';
 import { localTime, openOutput, progress } from './output.ts';
 import { tsMs } from '../../log/index.ts';
+
+const BLAME_WHO_CHARS = 24;
 
 export async function runBlame([db, path]: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
   needArg(path, '<path>');
@@ -25,7 +26,9 @@ export async function runBlame([db, path]: string[], values: Record<string, stri
       const [origin, seq] = line.op ? [line.op.slice(0, 26), Number(line.op.slice(27))] : ['', 0];
       const label = line.op ? shortRef(store, origin, seq) : '-';
       const when = line.ts ? localTime(tsMs(line.ts)) : ''.padEnd(19);
-      out.line(`${label.padStart(6)} ${when} ${describeActor(line.actor).slice(0, 32).padEnd(32)} ${String(line.line).padStart(width)}| ${line.text}`);
+      // The command alone says who in blame's narrow column; `show <op>` has the rest.
+      const who = line.actor ? (line.actor.command ?? [line.actor.kind, line.actor.id].filter(Boolean).join(' ')) : '(checkpoint)';
+      out.line(`${label.padStart(6)} ${when} ${who.slice(0, BLAME_WHO_CHARS).padEnd(BLAME_WHO_CHARS)} ${String(line.line).padStart(width)}| ${line.text}`);
     }
     return 0;
   } finally {
