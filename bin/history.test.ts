@@ -16,7 +16,7 @@ function cli(...args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-const lines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
+const lines = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
 
 const db = join(dir, 'session.db');
 const store = openStore({ file: db });
