@@ -35,6 +35,7 @@ const USAGE = `usage: ledgerfs <command> [options]
   bench log [--json] [--ops N]       measure the op log (append, batched append, rebuild)
   bench mount [--json]               shell workloads on tmpfs, a fuse-native floor and ledgerfs
   bench sync [--json] [--ops N]      a fresh replica catching up over a loopback WebSocket
+  bench history [--json] [--ops N]   log, blame, show, diff and verify on a store with a 1,000-version file
 
 Positions: ORIGIN:seq (or a unique tail of the origin, as log prints it), a bare seq of this
 store's own origin, epoch ms, an ISO date (2026-01-31T12:00), or a relative time (90s, 10m, 2h, 3d).
