@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, verify, replay, compact, mount, mcp,
-// bench), and the Worker + Durable Object replicas run locally (worker). The daemon that serves a replica
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, verify,
+// replay, compact, fork, mount, mcp, bench), and the Worker + Durable Object replicas run locally
+// (worker). The daemon that serves a replica
 // over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
 // so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,19 +25,35 @@ interface CommandSpec {
 }
 
 const json: Record<string, Option> = { json: { type: 'boolean', help: 'one JSON line instead of text' } };
-const at = (what: string): Record<string, Option> => ({ at: { type: 'string', help: `${what}: an op (ORIGIN:seq), epoch milliseconds or a date` } });
+const at = (what: string): Record<string, Option> => ({ at: { type: 'string', help: `${what}: a position (see ledgerfs help)` } });
+const listing: Record<string, Option> = {
+  stat: { type: 'boolean', help: 'files and line counts only' },
+  'name-only': { type: 'boolean', help: 'file names only' },
+};
 
 const COMMANDS: Record<string, CommandSpec> = {
   init: { args: '<db>', summary: 'create a store file (a new replica with its own origin)', options: {}, load: async () => (await import('./commands/init.ts')).runInit },
   log: {
     args: '<db>', summary: 'list ops in timestamp order with who made them',
     options: {
-      path: { type: 'string', help: 'ops that touched this path or anything under it' },
-      actor: { type: 'string', help: 'ops made by this exec id, RPC caller, tool call id, actor kind, pid or command' },
-      limit: { type: 'string', help: 'at most this many ops' },
+      path: { type: 'string', help: 'ops of the file at this path, followed through renames (or anything under a directory)' },
+      actor: { type: 'string', help: 'ops made by this exec id, RPC caller, tool call id, actor kind, pid or part of a command' },
+      since: { type: 'string', help: 'ops after this position' },
+      until: { type: 'string', help: 'ops up to this position' },
+      limit: { type: 'string', help: 'the first N ops' },
+      tail: { type: 'string', help: 'the last N ops' },
+      reverse: { type: 'boolean', help: 'newest first' },
       ...json,
     },
     load: async () => (await import('./commands/log.ts')).runLog,
+  },
+  show: { args: '<db> <op>', summary: 'one op, its actor and the content diff it made', options: { stat: listing.stat!, ...json }, load: async () => (await import('./commands/show.ts')).runShow },
+  diff: { args: '<db> <from> [<to>]', summary: 'files added, removed, moved and changed between two positions, with unified diffs', options: { ...listing, ...json }, load: async () => (await import('./commands/diff.ts')).runDiff },
+  blame: { args: '<db> <path>', summary: 'each line of a text file with the op, time and actor that wrote it', options: { ...at('the version to blame (default: now)'), ...json }, load: async () => (await import('./commands/blame.ts')).runBlame },
+  changes: {
+    args: '<db>', summary: 'what one command changed: its files and their diffs',
+    options: { actor: { type: 'string', help: 'the exec id, pid or part of the command (required)' }, ...listing, ...json },
+    load: async () => (await import('./commands/changes.ts')).runChanges,
   },
   verify: { args: '<db>', summary: 'rebuild the projections from the log and compare; check chunks (exit 1 on a mismatch)', options: json, load: async () => (await import('./commands/verify.ts')).runVerify },
   replay: {
@@ -49,9 +66,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: { ...at('the cut (default: the newest op an hour old or older)'), ...json },
     load: async () => (await import('./commands/compact.ts')).runCompact,
   },
+  fork: { args: '<db> <new.db>', summary: 'a new replica (its own origin) whose log is the prefix up to a position', options: { ...at('the position (required)'), ...json }, load: async () => (await import('./commands/fork.ts')).runFork },
   mount: {
     args: '<db> <mountpoint>', summary: 'serve the store at a directory until SIGTERM, SIGINT or SIGHUP',
     options: {
+      ...at('mount the past, read-only (kernel FUSE)'),
       mode: { type: 'string', help: 'auto (default, or FUSE_MOUNT), fuse, shim or none' },
       debug: { type: 'boolean', help: "print libfuse's debug output" },
     },
@@ -70,7 +89,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   mcp: { args: '<db>', summary: 'an MCP server on stdio: the agent tools and the files of the store', options: {}, load: async () => (await import('./commands/mcp.ts')).runMcp },
   bench: {
-    args: 'api|log|mount|sync', summary: 'benchmarks: the library API beside @cloudflare/shell; the op log; shell workloads on tmpfs, a fuse-native floor and ledgerfs; a fresh replica catching up from another process and from the Durable Object',
+    args: 'api|history|log|mount|sync', summary: 'benchmarks: the library API beside @cloudflare/shell; log, blame, show, diff and verify at 100k ops; the op log; shell workloads on tmpfs, a fuse-native floor and ledgerfs; a fresh replica catching up from another process and from the Durable Object',
     options: {
       ops: { type: 'string', help: 'ops in the workload (log, sync; default 100000)' },
       reps: { type: 'string', help: 'repetitions of each workload (api; default 3)' },
@@ -87,9 +106,14 @@ function version(): string {
   }
 }
 
+const POSITIONS = `Positions: ORIGIN:seq (or a unique tail of the origin, as log prints it), a bare seq of this
+store's own origin, epoch ms, an ISO date (2026-01-31T12:00), or a relative time (90s, 10m, 2h, 3d).
+A pager runs when stdout is a terminal (PAGER, default less; PAGER=cat for none).
+`;
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${`${name} ${spec.args}`.padEnd(34)} ${spec.summary}`);
-  return `usage: ledgerfs <command> [options]   (ledgerfs help <command> lists its options)\n\n${lines.join('\n')}\n`;
+  return `usage: ledgerfs <command> [options]   (ledgerfs help <command> lists its options)\n\n${lines.join('\n')}\n\n${POSITIONS}`;
 }
 
 function help(name: string): string {
@@ -132,6 +156,6 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: Error & { code?: string }) => {
     process.stderr.write(`ledgerfs: ${error.message}\n`);
-    process.exitCode = error.code === 'EUSAGE' ? 2 : 1;
+    process.exitCode = error.code === 'EUSAGE' || error.name === 'PositionError' ? 2 : 1;
   },
 );

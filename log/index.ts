@@ -17,3 +17,4 @@ export { ChunkStore, ChunkHashError, ChunkNotLoadedError, MissingChunkError, sha
 export { BulkWriter } from './bulk.ts';
 export { PrefixedSql } from './sql-scratch.ts';
 export { R2Chunks, chunkKey, type Bucket } from './r2-chunks.ts';
+export { indexRows, NodeIndex, NodeRole } from './node-index.ts';

@@ -25,6 +25,8 @@ export const PATH_BYTES_MAX = 4096;
 export const SYMLINK_HOPS_MAX = 40;
 export const XATTR_NAME_BYTES_MAX = 255;
 export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
+/** Ops read or written per batch when a log is copied (fork). */
+export const OP_PAGE_COUNT = 4096;
 /** Characters of one text field of an op's actor (an id, a command line). */
 export const ACTOR_TEXT_CHARS_MAX = 4096;
 /** Characters of a command line wsd records in the actor of an exec's ops (longer ones are cut). */
@@ -89,3 +91,21 @@ export const WORKSPACE_LIST_COUNT_MAX = 10_000;
 export const WORKSPACE_WALK_COUNT_MAX = 100_000;
 /** Versions history(), changes() and blame() read at most (E2BIG past it). */
 export const WORKSPACE_HISTORY_COUNT_MAX = 1000;
+
+// History (projections/node-history.ts, changes.ts, blame.ts) and its RPC calls.
+/** Nodes followed back through replacing renames (an editor's or `sed -i`'s save) for one file's history. */
+export const LINEAGE_NODES_MAX = 100_000;
+/** Ops in one page of a file's history (log --path, the history RPC call). */
+export const HISTORY_PAGE_OPS_MAX = 1000;
+/** Ops one diff page scans: a diff over more ops answers in pages with a cursor. */
+export const DIFF_SCAN_OPS_MAX = 4096;
+/** Changed files one diff page reports. */
+export const DIFF_PAGE_FILES_MAX = 256;
+/** Bytes of one side of a text diff or a blamed file; larger files are reported, not diffed. */
+export const DIFF_TEXT_BYTES_MAX = 1024 * 1024;
+/** Bytes of unified diff text in one diff page; a page stops at the file that passes it. */
+export const DIFF_PAGE_BYTES_MAX = 4 * 1024 * 1024;
+/** Versions of one file blame reads. */
+export const BLAME_VERSIONS_MAX = 10_000;
+/** Bytes of content blame reads over all versions. */
+export const BLAME_READ_BYTES_MAX = 256 * 1024 * 1024;

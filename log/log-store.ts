@@ -14,6 +14,7 @@ import { ORIGIN_NUM_MAX, SEQ_MAX } from './limits.ts';
 import type { Op } from './op.ts';
 import { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue } from './sql.ts';
 import { BulkWriter } from './bulk.ts';
+import { NODE_INDEX_SCHEMA, NodeIndex } from './node-index.ts';
 
 export class GapError extends Error {
   override name = 'GapError';
@@ -68,12 +69,14 @@ export class LogStore {
     insertOrigin: SqlStatement; getOp: SqlStatement<OpRow>; setMeta: SqlStatement;
     getMeta: SqlStatement<{ value: unknown }>; maxSeq: SqlStatement<{ id: number | null }>;
     afterTs: SqlStatement; originAfter: SqlStatement<OpRow & { ts: Ts }>;
-    count: SqlStatement<{ n: number }>; maxTs: SqlStatement<{ ts: Ts | null }>;
+    count: SqlStatement<{ n: number }>; maxTs: SqlStatement<{ ts: Ts | null }>; minTs: SqlStatement<{ ts: Ts | null }>;
     tsOf: SqlStatement<{ ts: Ts }>; tsBefore: SqlStatement<{ ts: Ts | null }>;
     page: SqlStatement<{ bytes: Uint8Array }>; stage: SqlStatement; staged: SqlStatement<{ bytes: Uint8Array }>;
   };
   /** the checkpoint that replaced a prefix of the log, if any */
   checkpoint: Checkpoint | null = null;
+  /** the nodes and entries each op touches (history reads it); null in a read-only store that predates it */
+  readonly nodes: NodeIndex | null;
 
   readonly sql: SqlAdapter;
 
@@ -91,6 +94,7 @@ export class LogStore {
       originAfter: sql.prepare('SELECT id, ts, bytes FROM ops WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
       count: sql.prepare('SELECT count(*) AS n FROM ops'),
       maxTs: sql.prepare('SELECT max(ts) AS ts FROM ops'),
+      minTs: sql.prepare('SELECT min(ts) AS ts FROM ops'),
       tsOf: sql.prepare('SELECT ts FROM ops WHERE id = ?'),
       tsBefore: sql.prepare('SELECT max(ts) AS ts FROM ops WHERE ts < ?'),
       page: sql.prepare('SELECT bytes FROM checkpoint_pages WHERE n = ?'),
@@ -98,7 +102,25 @@ export class LogStore {
       staged: sql.prepare('SELECT bytes FROM incoming_pages WHERE n = ?'),
     };
     this.insertOps = new BulkWriter(sql, 'INSERT INTO ops (ts, id, bytes)', 3);
+    this.nodes = this.openNodeIndex();
     this.reload();
+  }
+
+  /** The node index, built from the log the first time a store that predates it is opened for writing. */
+  private openNodeIndex(): NodeIndex | null {
+    if (this.sql.hasTable('node_ops')) return new NodeIndex(this.sql);
+    try {
+      this.sql.exec(NODE_INDEX_SCHEMA);
+    } catch {
+      return null; // read-only: history says how to build it
+    }
+    const index = new NodeIndex(this.sql);
+    this.reload();
+    this.sql.transaction(() => {
+      for (const { id, op } of this.scan()) index.add(op, id, (ref) => this.localId(ref));
+      index.flush();
+    });
+    return index;
   }
 
   /** Re-reads the in-memory caches from the database (at open, and after a rollback). */
@@ -107,6 +129,7 @@ export class LogStore {
     this.origins.clear();
     this.ids.clear();
     this.pending = [];
+    this.nodes?.reset();
     this.seqs.clear();
     for (const row of this.sql.prepare<{ num: number; origin: string }>('SELECT num, origin FROM origins').all()) {
       this.nums.set(row.origin, row.num);
@@ -140,6 +163,7 @@ export class LogStore {
       this.insertOps.write(this.pending);
       this.pending = [];
     }
+    this.nodes?.flush();
     if (!this.dirty) return;
     this.setMeta('fingerprint', this.fingerprintBytes);
     this.dirty = false;
@@ -212,6 +236,7 @@ export class LogStore {
     if (op.seq !== have + 1) throw new GapError(op.origin, have, op.seq);
     const id = packId(num, op.seq);
     this.pending.push([op.ts, id, bytes]);
+    this.nodes?.add(op, id, (ref) => this.localId(ref));
     if (this.pending.length >= PENDING_OPS_MAX) this.flush();
     this.seqs.set(num, op.seq);
     xorInto(this.fingerprintBytes, opDigest(bytes));
@@ -235,6 +260,18 @@ export class LogStore {
       if (rows.length < pageCount) return;
       last = rows[rows.length - 1]![2];
     }
+  }
+
+  /** The last `count` ops at or before `until`, in timestamp order. */
+  last(count: number, until: Ts): StoredOp[] {
+    this.flush();
+    const rows = this.sql.prepare<OpRow>('SELECT id, bytes FROM ops WHERE ts <= ? ORDER BY ts DESC LIMIT ?').all(until, count);
+    return rows.reverse().map((row) => ({ id: row.id, bytes: row.bytes, op: decodeOp(row.bytes, true) }));
+  }
+
+  /** Every origin this store has a number for. */
+  knownOrigins(): string[] {
+    return [...this.nums.keys()];
   }
 
   /**
@@ -285,6 +322,12 @@ export class LogStore {
     return this.checkpoint && (ts === null || this.checkpoint.ts > ts) ? this.checkpoint.ts : ts;
   }
 
+  /** The oldest timestamp of an op in the log, else null. */
+  minTs(): Ts | null {
+    this.flush();
+    return this.stmt.minTs.get()?.ts ?? null;
+  }
+
   /** The timestamp of an op still in the log, else undefined. */
   tsOf(origin: string, seq: number): Ts | undefined {
     const num = this.nums.get(origin);
@@ -318,6 +361,7 @@ export class LogStore {
       ops++;
     }
     this.sql.prepare('DELETE FROM ops WHERE ts <= ?').run(cut);
+    this.nodes?.drop(cut);
     for (const [origin, seq] of Object.entries(versionVector)) {
       const next = this.tsOf(origin, seq + 1);
       assert(next === undefined || next > cut, `op ${origin}:${seq + 1} sorts before the cut but was not replaced`);
@@ -344,6 +388,7 @@ export class LogStore {
       throw new CheckpointError(`staged snapshot pages (${count} of ${checkpoint.pages}) do not match the checkpoint's digest ${checkpoint.digest}`);
     }
     this.flush();
+    this.nodes?.drop();
     this.sql.exec('DELETE FROM ops; DELETE FROM checkpoint_pages; INSERT INTO checkpoint_pages (n, bytes) SELECT n, bytes FROM incoming_pages; DELETE FROM incoming_pages');
     for (const origin of Object.keys(checkpoint.versionVector)) this.originNum(origin);
     this.setMeta('fingerprint', Buffer.from(checkpoint.fingerprint, 'hex'));

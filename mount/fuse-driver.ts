@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { FsError, openFlags, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
 import { assert, type Timespec } from '../log/index.ts';
 import type { Attribute } from './attribute.ts';
+import { commandLine } from './process-info.ts';
 
 // The kernel hands open() this host's flags, passed on as they are: FileSystem takes Linux's
 // generic values, which differ on some architectures (arm64's O_DIRECTORY, O_NOFOLLOW).
@@ -69,9 +70,11 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     const caller = fuse().caller;
     if (!caller) return fs.as({ kind: 'fuse' });
     const [uid, gid, pid] = caller;
-    // Attribution may walk /proc: only requests that can make an op need it.
-    const exec = READS.has(name) ? null : attribute?.(pid);
-    return fs.as({ kind: 'fuse', ...exec, uid, gid, pid });
+    // Attribution walks /proc: only requests that can make an op need it.
+    if (READS.has(name)) return fs.as({ kind: 'fuse', uid, gid, pid });
+    const exec = attribute?.(pid);
+    const command = commandLine(pid);
+    return fs.as({ kind: 'fuse', ...(command === undefined ? {} : { command }), ...exec, uid, gid, pid });
   };
   /**
    * Runs a request: its result, or the errno it failed with. read and write answer with the

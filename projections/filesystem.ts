@@ -102,8 +102,9 @@ export class FileSystem {
 
   // ---- resolution ----
 
+  /** The global ref of an inode, for an op: only a mutation asks, so a read-only view refuses. */
   private ref(ino: number): Ref {
-    return this.store!.log.globalRef(ino);
+    return this.writable('write').log.globalRef(ino);
   }
 
   private attrOf(ino: number, syscall: string, path?: PathLike): Attr {

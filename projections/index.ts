@@ -4,7 +4,11 @@ export { FileSystem, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPL
 export { FsError, type FsErrorCode } from './errors.ts';
 export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';
 export { Projector } from './projector.ts';
-export { openHistory, resolveAt, type HistoryView } from './history.ts';
+export { History, openHistory, type HistoryEntry, type HistoryPage, type HistoryView } from './history.ts';
+export { NodeHistory } from './node-history.ts';
+export { showPath, textOf, type ChangeStatus, type DiffPage, type FileChange } from './changes.ts';
+export type { Blame, BlameLine } from './blame.ts';
+export { latestPosition, PositionError, resolvePosition, shortRef, timeBound, type Position } from './positions.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
 export * as openFlags from './open-flags.ts';
@@ -16,5 +20,5 @@ export {
 export {
   Workspace, WORKSPACE_CHANNEL, type EntryType, type FileInfo, type FileStat, type WorkspaceChangeEvent, type WorkspaceHome, type WorkspaceOptions,
 } from './workspace.ts';
-export type { BlameLine, Change } from './workspace-history.ts';
+export type { BlameLine as WorkspaceBlameLine, Change } from './workspace-history.ts';
 export { callTool, WORKSPACE_TOOLS, type ToolDefinition } from './workspace-tools.ts';

@@ -12,7 +12,8 @@ import {
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
 import { FileSystem } from './filesystem.ts';
-import { openHistory, resolveAt } from './history.ts';
+import { openHistory } from './history.ts';
+import { resolvePosition } from './positions.ts';
 import { O_APPEND, O_WRONLY } from './open-flags.ts';
 import type { Attr } from './reader.ts';
 import { Store } from './store.ts';
@@ -716,7 +717,7 @@ export class Workspace {
   changes(from: string, to?: string): Promise<Change[]> {
     return this.run(() => {
       const store = this.live('changes');
-      return changesBetween(store, resolveAt(store, from), to === undefined ? resolveAt(store, String(Date.now())) : resolveAt(store, to));
+      return changesBetween(store, resolvePosition(store, from).ts, to === undefined ? resolvePosition(store, String(Date.now())).ts : resolvePosition(store, to).ts);
     });
   }
 
@@ -727,7 +728,7 @@ export class Workspace {
   at(position: string): Promise<Workspace & { close(): void }> {
     return this.run(() => {
       const store = this.live('at');
-      const view = openHistory(store, resolveAt(store, position));
+      const view = openHistory(store, resolvePosition(store, position).ts);
       const past = new Workspace({ namespace: this.namespace, name: this.nameOf }, { store: null, fs: view.fs, r2: null, bucket: null });
       return Object.assign(past, { close: view.close });
     });

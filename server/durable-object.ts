@@ -5,7 +5,7 @@
 import { newHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
 import { DO_READ_BYTES_MAX, MESSAGE_BYTES_MAX, type DoStorage, type VersionVector } from '../log/index.ts';
 import { R2Chunks, type Bucket } from '../log/r2-chunks.ts';
-import { resolveAt, RpcInputError, Workspace, type FileSystem, type Store } from '../projections/index.ts';
+import { resolvePosition, RpcInputError, Workspace, type FileSystem, type Store } from '../projections/index.ts';
 import { FILESYSTEM_METHODS, FilesystemService } from './filesystem-service.ts';
 import { rpcSession, type Session } from './rpc-surface.ts';
 import { SYNC_METHODS } from './sync-service.ts';
@@ -68,7 +68,7 @@ export class DurableWorkspaceService extends FilesystemService {
   compact(at: unknown): { ts: string; ops: number; pages: number; versionVector: VersionVector } {
     if (typeof at !== 'string' || at === '') throw new RpcInputError('compact wants a position: ORIGIN:seq, epoch milliseconds or a date');
     const { store } = this.home;
-    const checkpoint = store.compact(resolveAt(store, at));
+    const checkpoint = store.compact(resolvePosition(store, at).ts);
     return { ts: checkpoint.ts, ops: checkpoint.ops, pages: checkpoint.pages, versionVector: checkpoint.versionVector };
   }
 }

@@ -5,7 +5,7 @@
 // Which exec a process belongs to is found by walking its /proc parent chain, so ops the mount
 // makes for it can carry the exec id and command.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { procStat } from '../mount/process-info.ts';
 import { constants } from 'node:os';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { ulid } from 'ulid';
@@ -147,21 +147,6 @@ class Exec {
   done(): Promise<ExecStatus> {
     if (!this.status.running) return Promise.resolve({ ...this.status });
     return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
-
-/**
- * A process's parent and a key that names it (pid and start time, so a reused pid is another
- * process), from /proc; null when it is gone.
- */
-function procStat(pid: number): { ppid: number; key: string } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name is in parentheses and may hold spaces: fields count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), key: `${pid}@${fields[19]}` };
-  } catch {
-    return null;
   }
 }
 

@@ -3,16 +3,26 @@
 // every argument is checked before anything changes, and each mutating call is one store
 // transaction, so a call that fails changes nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
-import { PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type VersionVector } from '../log/index.ts';
-import { checkVersionVector, FileSystem, FsError, openFlags, pathText, RpcInputError, toBytes, type Attr, type Store } from '../projections/index.ts';
+import { HISTORY_PAGE_OPS_MAX, isTs, PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type Ts, type VersionVector } from '../log/index.ts';
+import {
+  checkVersionVector, FileSystem, FsError, History, latestPosition, openFlags, openHistory, pathText, resolvePosition, RpcInputError, toBytes,
+  type Attr, type Blame, type DiffPage, type HistoryPage, type HistoryView, type Store,
+} from '../projections/index.ts';
+import { rpcSurface } from './rpc-surface.ts';
 import { SyncService } from './sync-service.ts';
 
 /** The filesystem and log calls, exactly (README "wsd"); the sync calls come before them. */
 export const FILESYSTEM_METHODS = [
   'stat', 'lstat', 'exists', 'readdir', 'readFile', 'read', 'writeFile', 'write', 'truncate', 'mkdir', 'rm', 'unlink', 'rmdir',
   'rename', 'symlink', 'readlink', 'link', 'chmod', 'utimes', 'getxattr', 'setxattr', 'listxattr', 'removexattr',
-  'log', 'subscribeLog',
+  'log', 'subscribeLog', 'history', 'diff', 'blame', 'at',
 ] as const;
+
+/** What the read-only filesystem `at(position)` returns answers: the reads, nothing else. */
+export const AT_METHODS = ['stat', 'lstat', 'exists', 'readdir', 'readFile', 'read', 'readlink', 'getxattr', 'listxattr'] as const;
+
+/** Past views one session may hold open (each is a scratch copy of the projections at its position). */
+const AT_VIEWS_MAX = 4;
 
 export interface DirItem {
   name: string;
@@ -95,10 +105,19 @@ function dirItem({ name, type, ino }: { name: Uint8Array; type: Attr['type']; in
   }
 }
 
+/** A page cursor: a timestamp from an earlier page. */
+function cursorTs(value: unknown): Ts | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!isTs(value)) throw bad('after must be the cursor of an earlier page');
+  return value;
+}
+
 export class FilesystemService extends SyncService {
   protected readonly fs: FileSystem;
   private readonly replica: Store;
   private readonly logWatchers = new Set<() => void>();
+  private readonly views = new Set<HistoryView>();
+  private readonly actor: Actor;
 
   /** Bytes one readFile or read answers with, at most. */
   protected readonly readBytesMax: number;
@@ -108,6 +127,7 @@ export class FilesystemService extends SyncService {
     super(store);
     this.readBytesMax = readBytesMax;
     this.replica = store;
+    this.actor = actor;
     this.fs = fs.as(actor);
   }
 
@@ -345,8 +365,55 @@ export class FilesystemService extends SyncService {
     void send();
   }
 
+  // ---- history (spec/history.md) ----
+
+  /** Runs a history query; its scratch state goes when it returns. */
+  private query<T>(fn: (history: History) => T): T {
+    this.replica.sync();
+    const history = new History(this.replica);
+    try {
+      return fn(history);
+    } finally {
+      history.close();
+    }
+  }
+
+  /** A page of the ops of the file at `path` (following it through renames), after `after`. */
+  history(p: unknown, opts?: unknown): HistoryPage {
+    const file = path(p);
+    const o = options(opts, 'history options', ['at', 'after', 'limit']);
+    const limit = integer(o.limit, 'limit', 1, HISTORY_PAGE_OPS_MAX, HISTORY_PAGE_OPS_MAX);
+    const after = cursorTs(o.after);
+    return this.query((h) => h.fileHistory(file, { at: o.at === undefined ? undefined : resolvePosition(this.replica, o.at), after, limit }));
+  }
+
+  /** A page of what changed from `from` to `to` (default now); `patch` adds unified diffs. */
+  diff(from: unknown, to?: unknown, opts?: unknown): DiffPage {
+    const o = options(opts, 'diff options', ['after', 'patch']);
+    const after = cursorTs(o.after);
+    const patch = flag(o.patch, 'patch');
+    return this.query((h) => h.diff(resolvePosition(this.replica, from), to === undefined || to === null ? latestPosition(this.replica) : resolvePosition(this.replica, to), { after, patch }));
+  }
+
+  /** Each line of a text file with the op that last wrote it, now or at `at`. */
+  blame(p: unknown, at?: unknown): Blame {
+    const file = path(p);
+    return this.query((h) => h.blame(file, at === undefined || at === null ? undefined : resolvePosition(this.replica, at)));
+  }
+
+  /** The workspace as it was at `position`: a read-only filesystem (AT_METHODS), open until the session ends. */
+  at(position: unknown): Pick<FilesystemService, (typeof AT_METHODS)[number]> {
+    const { ts } = resolvePosition(this.replica, position);
+    if (this.views.size >= AT_VIEWS_MAX) throw bad(`a session holds at most ${AT_VIEWS_MAX} past views: end the session (or use another) for more`);
+    const view = openHistory(this.replica, ts);
+    this.views.add(view);
+    return rpcSurface(new FilesystemService(this.replica, view.fs, this.actor, this.readBytesMax), AT_METHODS);
+  }
+
   override close(): void {
     super.close();
     for (const stop of [...this.logWatchers]) stop();
+    for (const view of this.views) view.close();
+    this.views.clear();
   }
 }

@@ -85,6 +85,32 @@ describe('a wsd session over a WebSocket', () => {
     expect(new TextDecoder().decode(await api.readFile('/keep.txt'))).toBe('kept');
   });
 
+  it('answers history, diff, blame and a read-only past filesystem; bad positions change nothing', async () => {
+    await api.writeFile('/h.txt', 'one\n');
+    const first = ws.store.log.seqOf(ws.store.origin);
+    await api.writeFile('/h.tmp', 'one\ntwo\n');
+    await api.rename('/h.tmp', '/h.txt');
+    const page = await call('history', '/h.txt', { limit: 2 }) as { entries: Array<{ kind: string }>; more: boolean; cursor: string };
+    expect(page).toMatchObject({ more: true, entries: [{ kind: 'create' }, { kind: 'setContent' }] });
+    const rest = await call('history', '/h.txt', { after: page.cursor }) as { entries: Array<{ kind: string; actor: { kind: string } }> };
+    expect(rest.entries.map((e) => e.kind)).toEqual(['create', 'setContent', 'move']);
+    expect(rest.entries[0]!.actor).toMatchObject({ kind: 'rpc' });
+    const diff = await call('diff', String(first), null, { patch: true }) as { changes: Array<{ status: string; path: string; patch: string }> };
+    expect(diff.changes).toMatchObject([{ status: 'changed', path: '/h.txt', added: 1 }]);
+    expect(diff.changes[0]!.patch).toContain('+two');
+    expect(((await call('blame', '/h.txt')) as { lines: Array<{ text: string }> }).lines.map((l) => l.text)).toEqual(['one', 'two']);
+    const past = await call('at', String(first)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    expect(new TextDecoder().decode(await past.readFile!('/h.txt') as Uint8Array)).toBe('one\n');
+    expect(await past.exists!('/h.tmp')).toBe(false);
+    expect((await failure(past.writeFile!('/x', 'x')))?.message).toEqual(expect.any(String));
+    const ops = ws.store.log.count();
+    for (const [name, args] of [['diff', ['9999']], ['diff', ['1', 'later']], ['at', ['10y']], ['blame', ['/h.txt', 'ZZZZ:1']], ['history', ['/h.txt', { at: -1 }]], ['history', ['/h.txt', { after: 'x' }]], ['history', ['/h.txt', { limit: 1e9 }]]] as const) {
+      expect([name, args, (await failure(call(name, ...args)))?.code]).toEqual([name, args, 'EINVAL']);
+    }
+    expect(ws.store.log.count()).toBe(ops);
+    await api.unlink('/h.txt');
+  });
+
   it('refuses strings that are not valid Unicode, and paths over PATH_MAX, changing nothing', async () => {
     const ops = ws.store.log.count();
     const calls: Array<[string, unknown[], string]> = [

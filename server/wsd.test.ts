@@ -256,7 +256,10 @@ describe('wsd with kernel FUSE and a token', () => {
 
     const { ops } = await api.log(before);
     expect(ops.length).toBeGreaterThan(0);
-    for (const op of ops) expect(op.actor).toMatchObject({ kind: 'exec', id: result.status.id, command: result.status.command });
+    // Each op names the exec and the process that made it: the shell by the exec's command, a child by its own command line.
+    for (const op of ops) expect(op.actor).toMatchObject({ kind: 'exec', id: result.status.id, pid: expect.any(Number), uid: process.getuid!() });
+    expect(ops.filter((op: Op) => op.kind === 'create' && op.type === 'dir').map((op: Op) => op.actor.command)).toEqual(['mkdir out']);
+    expect(ops.filter((op: Op) => op.kind === 'setContent').map((op: Op) => op.actor.command)).toEqual([result.status.command, result.status.command]);
     expect(ops.map((op: Op) => op.kind).sort()).toEqual(['create', 'create', 'create', 'setContent', 'setContent', 'unlink']);
   });
 

@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SyncClient } from '../client/index.ts';
-import { ACTOR_COMMAND_CHARS_MAX, WSD_MESSAGE_BYTES_MAX, type Actor } from '../log/index.ts';
+import { WSD_MESSAGE_BYTES_MAX, type Actor } from '../log/index.ts';
 import { mountWorkspace, type MountedWorkspace } from '../mount/mode.ts';
+import { actorCommand } from '../mount/process-info.ts';
 import { FileSystem, openStore } from '../index.ts';
 import { Workspace as StoreWorkspace } from '../projections/index.ts';
 import { ConfigError, type WsdConfig } from './config.ts';
@@ -84,8 +85,8 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
     const attribute = (pid: number | undefined): Actor | null => {
       const exec = pid === undefined ? execs.soleRunning() : execs.ownerOf(pid);
       if (!exec) return null;
-      const command = exec.command.length > ACTOR_COMMAND_CHARS_MAX ? `${exec.command.slice(0, ACTOR_COMMAND_CHARS_MAX - 1)}…` : exec.command;
-      return { kind: 'exec', id: exec.id, command };
+      // The exec's own shell is named by its command; its children by their own command lines.
+      return { kind: 'exec', id: exec.id, ...(pid === undefined || pid === exec.pid ? { command: actorCommand(exec.command) } : {}) };
     };
     mounted = await mountWorkspace(fs, config.mountPoint, config.mountMode, { attribute });
   } catch (error) {

@@ -3,7 +3,7 @@
 // so the same checks run under vitest on better-sqlite3 and inside a Durable Object on workerd
 // (spec/harness/conformance-worker.ts). `open` gives a fresh, empty database each call.
 import { assert, CHUNK_BYTES, type SqlAdapter } from '../log/index.ts';
-import { canonicalTree, FileSystem, openHistory, resolveAt, Store } from '../projections/index.ts';
+import { canonicalTree, FileSystem, openHistory, resolvePosition, Store } from '../projections/index.ts';
 
 export type AdapterCheck = (open: () => SqlAdapter) => void;
 
@@ -136,7 +136,7 @@ export const ADAPTER_CHECKS: Record<string, AdapterCheck> = {
     assert(store.verify().ok, 'the projections equal a rebuild in a scratch database');
     store.rebuild();
     same(canonicalTree(fs), tree, 'the tree after a rebuild in place');
-    const past = openHistory(store, resolveAt(store, `${store.origin}:${first.versionVector[store.origin]}`));
+    const past = openHistory(store, resolvePosition(store, `${store.origin}:${first.versionVector[store.origin]}`).ts);
     same(past.fs.readdir('/src').map((e) => new TextDecoder().decode(e.name)), ['a.txt'], 'the past tree');
     same(new TextDecoder().decode(past.fs.readFile('/src/a.txt')), 'one\n', 'the past content');
     past.close();

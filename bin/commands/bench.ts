@@ -18,12 +18,14 @@ export async function runBench([which]: string[], values: { json?: string | bool
     else printTable(table);
     return 0;
   }
-  if (which !== 'log' && which !== 'sync') throw new UsageError(`bench wants one of: api, log, mount, sync (got ${which ?? 'nothing'})`);
+  if (which !== 'log' && which !== 'sync' && which !== 'history') throw new UsageError(`bench wants one of: api, history, log, mount, sync (got ${which ?? 'nothing'})`);
   const ops = values.ops === undefined ? 100_000 : Number(values.ops);
   if (!Number.isInteger(ops) || ops < 5000) throw new UsageError('--ops wants an integer >= 5000');
   const { rows, extra } = which === 'log'
     ? (await import('../../bench/log.ts')).benchLog({ ops })
-    : await (await import('../../bench/sync.ts')).benchSync({ ops });
+    : which === 'history'
+      ? (await import('../../bench/history.ts')).benchHistory({ ops })
+      : await (await import('../../bench/sync.ts')).benchSync({ ops });
   report(which, rows, extra, Boolean(values.json));
   return 0;
 }

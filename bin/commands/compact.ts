@@ -5,7 +5,7 @@
 // has everything before the default cut. History before the cut is gone; `verify` rebuilds from
 // the checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { resolveAt } from '../../projections/index.ts';
+import { resolvePosition } from '../../projections/index.ts';
 import { needArg, openExisting } from './common.ts';
 
 /** Bytes of the store on disk: the database and its write-ahead log. */
@@ -24,7 +24,7 @@ export function runCompact([db]: string[], values: { at?: string | boolean; json
   try {
     const before = store.log.count();
     // By default the newest op an hour old or older: nothing newer than the store's own clock.
-    const cut = typeof values.at === 'string' ? resolveAt(store, values.at) : store.log.tsBefore(resolveAt(store, String(Date.now() - DEFAULT_AGE_MS)));
+    const cut = typeof values.at === 'string' ? resolvePosition(store, values.at).ts : store.log.tsBefore(resolvePosition(store, String(Date.now() - DEFAULT_AGE_MS)).ts);
     if (cut === undefined) {
       process.stdout.write('nothing to compact: no op in the log is an hour old (pass --at to choose the cut)\n');
       return 0;

@@ -1,25 +1,13 @@
 // log: the ops in timestamp order, each with its kind, the paths it touched (as they were when
-// it applied, found by replaying the log into a scratch projection) and who made it.
-import { formatRef, manifestCount, TRASH_ID, type Actor, type Op } from '../../log/index.ts';
-import { Projector, showName } from '../../projections/index.ts';
+// it applied, from the node index) and who made it. --path follows one file through renames;
+// --since/--until/--tail/--limit/--reverse bound it; --actor picks one command's ops.
+import { manifestCount, type Op, type StoredOp } from '../../log/index.ts';
+import { History, resolvePosition, showName, type HistoryEntry } from '../../index.ts';
+import { describeActor, matchesActor, opLabel, opTime } from './history-format.ts';
 import { openExisting, UsageError } from './common.ts';
+import { openOutput, progress } from './output.ts';
 
-interface LogLine {
-  ts: string;
-  op: string;
-  kind: Op['kind'];
-  paths: string[];
-  actor: Actor;
-  detail: Record<string, unknown>;
-}
-
-const matchesActor = (actor: Actor, wanted: string) =>
-  actor.id === wanted || actor.kind === wanted || String(actor.pid) === wanted || actor.command === wanted;
-
-const underPath = (path: string, wanted: string) => {
-  const base = wanted.length > 1 ? wanted.replace(/\/+$/, '') : wanted;
-  return base === '/' || path === base || path.startsWith(`${base}/`);
-};
+type Values = Record<string, string | boolean | undefined>;
 
 function detail(op: Op): Record<string, unknown> {
   switch (op.kind) {
@@ -32,49 +20,67 @@ function detail(op: Op): Record<string, unknown> {
   }
 }
 
-export function runLog([db]: string[], values: { path?: string | boolean; actor?: string | boolean; limit?: string | boolean; json?: string | boolean }): number {
-  const limit = values.limit === undefined ? Infinity : Number(values.limit);
-  if (!(limit >= 0)) throw new UsageError('--limit wants a number');
+export const count = (value: string | boolean | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} wants a whole number, got ${JSON.stringify(value)}`);
+  return n;
+};
+
+export async function runLog([db]: string[], values: Values): Promise<number> {
+  const limit = count(values.limit, '--limit') ?? Infinity;
+  const tail = count(values.tail, '--tail');
+  if (tail !== undefined && values.limit !== undefined) throw new UsageError('--tail and --limit do not go together: --tail N keeps the newest N');
   const store = openExisting(db, { readonly: true });
-  const scratch = store.sql.scratch();
+  const history = new History(store);
+  const out = openOutput();
   try {
-    const projector = new Projector(scratch, store.log);
-    // After compaction the log starts at the checkpoint: so does the replay.
-    if (store.log.checkpoint) projector.rebuild({ until: store.log.checkpoint.ts });
-    const reader = projector.reader();
-    const local = (ref: string) => store.log.localId(ref);
-    const show = (names: Uint8Array[] | null) => (names ? `/${names.map(showName).join('/')}` : null);
-    const entryPath = (entryId: number) => {
-      const entry = reader.entry(entryId);
-      if (!entry || entry.parent === TRASH_ID) return null;
-      const parent = reader.pathOf(entry.parent);
-      return parent && show([...parent, entry.name]);
+    const since = typeof values.since === 'string' ? resolvePosition(store, values.since).ts : '';
+    const untilPosition = typeof values.until === 'string' ? resolvePosition(store, values.until) : undefined;
+    const until = untilPosition?.ts ?? store.log.maxTs() ?? '';
+    const actor = typeof values.actor === 'string' ? values.actor : undefined;
+    const picked: Array<{ entry: HistoryEntry; op: Op }> = [];
+    const keep = (entry: HistoryEntry, op: Op) => {
+      picked.push({ entry, op });
+      if (tail !== undefined && picked.length > tail) picked.shift();
     };
-    let shown = 0;
-    for (const stored of store.log.scan()) {
-      const { op, id } = stored;
-      const before = op.kind === 'move' || op.kind === 'unlink' || op.kind === 'rmdir' ? entryPath(local(op.entry)) : null;
-      projector.apply(stored);
-      const after = op.kind === 'create' || op.kind === 'link' ? entryPath(id)
-        : op.kind === 'move' ? entryPath(local(op.entry))
-        : op.kind === 'unlink' || op.kind === 'rmdir' ? null
-        : show(reader.pathOf(local(op.node)));
-      const paths = [...new Set([before, after].filter((p): p is string => p !== null))];
-      if (typeof values.actor === 'string' && !matchesActor(op.actor, values.actor)) continue;
-      if (typeof values.path === 'string' && !paths.some((p) => underPath(p, values.path as string))) continue;
-      const line: LogLine = { ts: op.ts, op: formatRef(op.origin, op.seq), kind: op.kind, paths, actor: op.actor, detail: detail(op) };
-      if (values.json) {
-        process.stdout.write(`${JSON.stringify(line)}\n`);
-      } else {
-        const who = [op.actor.kind, op.actor.id, op.actor.pid !== undefined ? `pid ${op.actor.pid}` : undefined, op.actor.command].filter(Boolean).join(' ');
-        const extra = Object.entries(line.detail).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
-        process.stdout.write(`${op.ts}  ${line.op}  ${op.kind.padEnd(10)} ${paths.join(' -> ') || '(unlinked)'}  [${who}]${extra ? `  ${extra}` : ''}\n`);
+    const full = () => tail === undefined && picked.length >= limit;
+    if (typeof values.path === 'string') {
+      for (let after = since, more = true; more && !full();) {
+        const page = history.fileHistory(values.path, { at: untilPosition, after });
+        for (const entry of page.entries) {
+          if (entry.ts > until || full()) break;
+          const op = history.nodes.op(store.log.localId(entry.op));
+          if (!actor || matchesActor(op.actor, actor)) keep(entry, op);
+        }
+        ({ more } = page);
+        after = page.cursor;
       }
-      if (++shown >= limit) break;
+    } else {
+      const ops: Iterable<StoredOp> = tail !== undefined && !actor ? store.log.last(tail, until).filter(({ op }) => op.ts > since) : store.log.scan(since);
+      const bar = actor ? progress('log', store.log.count()) : null;
+      let scanned = 0;
+      for (const { op, id } of ops) {
+        if (op.ts > until || full()) break;
+        bar?.update(++scanned);
+        if (!actor || matchesActor(op.actor, actor)) keep(history.entry(op, id), op);
+      }
+      bar?.stop();
+    }
+    if (values.reverse) picked.reverse();
+    for (const { entry, op } of picked) {
+      const extra = detail(op);
+      if (values.json) {
+        out.line(JSON.stringify({ ...entry, detail: extra }));
+      } else {
+        const shown = Object.entries(extra).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+        out.line(`${opTime(op)}  ${opLabel(store, op).padStart(6)}  ${op.kind.padEnd(10)} ${entry.paths.join(' -> ') || '(unlinked)'}  [${describeActor(op.actor)}]${shown ? `  ${shown}` : ''}`);
+      }
     }
     return 0;
   } finally {
-    scratch.close();
+    await out.end();
+    history.close();
     store.close();
   }
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import { CHUNK_BYTES } from '../../log/index.ts';
-import { openHistory, resolveAt, type FileSystem } from '../../projections/index.ts';
+import { openHistory, resolvePosition, type FileSystem } from '../../projections/index.ts';
 import { needArg, openExisting } from './common.ts';
 
 const READ_BYTES = 8 * CHUNK_BYTES;
@@ -16,7 +16,7 @@ export function runReplay([db]: string[], values: { at?: string | boolean; out?:
   const store = openExisting(db, { readonly: true });
   const bar = new cliProgress.SingleBar({ format: 'replay [{bar}] {value}/{total} {stage}', noTTYOutput: false, stream: process.stderr }, cliProgress.Presets.shades_classic);
   try {
-    const until = resolveAt(store, at);
+    const until = resolvePosition(store, at).ts;
     bar.start(store.log.count(), 0, { stage: 'ops' });
     const view = openHistory(store, until, (done) => bar.update(done));
     try {
