@@ -262,6 +262,11 @@ export class ProjectionRows {
     this.treeOps = [];
     this.contentRows = [];
     this.xattrs = [];
-    if (this.nodes.size + this.entries.size + this.namesCount + this.contents.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
+    if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
+    else if (this.namesCount + this.contents.size > CACHED_ROWS_MAX) {
+      this.names.clear();
+      this.namesCount = 0;
+      this.contents.clear();
+    }
   }
 }
