@@ -4,9 +4,13 @@ import { UsageError } from './common.ts';
 export async function runBench([which]: string[], values: { json?: string | boolean; ops?: string | boolean }): Promise<number> {
   if (which === 'mount') {
     const { benchMount } = await import('../../bench/mount.ts');
-    const { results, table } = await benchMount();
-    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'mount', node: process.version, results })}\n`);
-    else printTable(table);
+    const { results, table, memory, memoryTable } = await benchMount();
+    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'mount', node: process.version, results, memory })}\n`);
+    else {
+      printTable(table);
+      process.stdout.write('\n');
+      printTable(memoryTable);
+    }
     return 0;
   }
   if (which !== 'log' && which !== 'sync') throw new UsageError(`bench wants one of: log, mount, sync (got ${which ?? 'nothing'})`);
