@@ -1,9 +1,12 @@
-// bench mount: the same shell workloads on three filesystems mounted in the same run: tmpfs
-// (the physical limit), a minimal in-memory fuse-native filesystem with ledgerfs' mount options
-// (what fuse-native itself costs) and a fresh ledgerfs store. Every change ledgerfs makes goes
-// through its log; the question is how close that gets to the fuse-native floor.
+// bench mount: the same shell workloads on four filesystems mounted in the same run: tmpfs
+// (the physical limit), a minimal in-memory fuse-native filesystem mounted with the best options
+// fuse-native allows and again with ledgerfs's own (what fuse-native itself costs, and what the
+// option choice costs) and a fresh ledgerfs store. Every change ledgerfs makes goes through its
+// log; the question is how close that gets to the floors. The resident memory of each FUSE
+// process is read from /proc before and after every workload: its peak, and how much one
+// workload grew it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { forceUnmount } from '../mount/index.ts';
@@ -55,7 +58,16 @@ function fixtures(dir: string): string {
 interface Target {
   name: string;
   dir: string;
+  /** the process serving the mount, when it is one */
+  pid?: number;
   stop(): Promise<void>;
+}
+
+/** A process's resident and peak resident memory in MiB (VmRSS, VmHWM). */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
 async function tmpfsTarget(dir: string): Promise<Target> {
@@ -65,39 +77,65 @@ async function tmpfsTarget(dir: string): Promise<Target> {
   return { name: 'tmpfs', dir: mnt, stop: async () => void sh(`umount ${mnt}`, dir, {}) };
 }
 
-async function memfsTarget(dir: string): Promise<Target> {
-  const mnt = join(dir, 'memfs');
+async function memfsTarget(dir: string, best: boolean): Promise<Target> {
+  const mnt = join(dir, best ? 'memfs-best' : 'memfs');
   mkdirSync(mnt);
-  const child = spawn(process.execPath, [join(import.meta.dirname, `memfs${extname(import.meta.filename)}`), mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, `memfs${extname(import.meta.filename)}`), mnt, ...(best ? ['best'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('mounted') && resolve());
     child.once('exit', (code) => reject(new Error(`memfs exited ${code}`)));
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { name: 'fuse-native floor', dir: mnt, stop: async () => { child.kill('SIGTERM'); await exited; await forceUnmount(mnt); } };
+  return { name: best ? 'floor, best options' : 'floor, ledgerfs options', dir: mnt, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await exited; await forceUnmount(mnt); } };
 }
 
 async function ledgerfsTarget(): Promise<Target> {
   const m = await mountFresh('ledgerfs-bench-');
-  return { name: 'ledgerfs', dir: m.mnt, stop: async () => { await m.stop(); rmSync(m.dir, { recursive: true, force: true }); } };
+  return { name: 'ledgerfs', dir: m.mnt, pid: m.pid, stop: async () => { await m.stop(); rmSync(m.dir, { recursive: true, force: true }); } };
 }
 
-export async function benchMount(): Promise<{ results: Record<string, Record<string, number>>; table: string[][] }> {
+export interface MountBench {
+  results: Record<string, Record<string, number>>;
+  table: string[][];
+  /** MiB per FUSE process: peak resident, and the most one workload grew it */
+  memory: Record<string, { peak_mib: number; growth_mib_max: number; growth_at: string }>;
+  memoryTable: string[][];
+}
+
+export async function benchMount(): Promise<MountBench> {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-bench-mount-'));
   const targets: Target[] = [];
   try {
     const F = fixtures(dir);
-    targets.push(await tmpfsTarget(dir), await memfsTarget(dir), await ledgerfsTarget());
+    targets.push(await tmpfsTarget(dir), await memfsTarget(dir, true), await memfsTarget(dir, false), await ledgerfsTarget());
     const seconds = new Map<string, number[]>();
-    for (const scenario of SCENARIOS) seconds.set(scenario.name, targets.map((t) => sh(scenario.run, t.dir, { F })));
-    const results: Record<string, Record<string, number>> = {};
-    const table = [['scenario', 'tmpfs s', 'floor s', 'ledgerfs s', 'floor/tmpfs', 'ledgerfs/tmpfs', 'ledgerfs/floor']];
-    for (const [name, [tmpfs, floor, ledgerfs]] of seconds as Map<string, [number, number, number]>) {
-      const s = (seconds: number) => Number(seconds.toFixed(4));
-      results[name] = { tmpfs_s: s(tmpfs), floor_s: s(floor), ledgerfs_s: s(ledgerfs), floor_vs_tmpfs: round(floor / tmpfs), vs_tmpfs: round(ledgerfs / tmpfs), vs_floor: round(ledgerfs / floor) };
-      table.push([name, tmpfs.toFixed(3), floor.toFixed(3), ledgerfs.toFixed(3), `${(floor / tmpfs).toFixed(2)}x`, `${(ledgerfs / tmpfs).toFixed(2)}x`, `${(ledgerfs / floor).toFixed(2)}x`]);
+    const growth = targets.map(() => ({ mib: 0, at: '' }));
+    for (const scenario of SCENARIOS) {
+      seconds.set(scenario.name, targets.map((t, i) => {
+        const before = t.pid === undefined ? 0 : memory(t.pid).rss;
+        const s = sh(scenario.run, t.dir, { F });
+        const grew = t.pid === undefined ? 0 : memory(t.pid).rss - before;
+        if (grew > growth[i]!.mib) growth[i] = { mib: grew, at: scenario.name };
+        return s;
+      }));
     }
-    return { results, table };
+    const results: Record<string, Record<string, number>> = {};
+    const table = [['scenario', 'tmpfs s', 'best floor s', 'floor s', 'ledgerfs s', 'ledgerfs/best floor', 'ledgerfs/floor']];
+    for (const [name, [tmpfs, best, floor, ledgerfs]] of seconds as Map<string, [number, number, number, number]>) {
+      const s = (seconds: number) => Number(seconds.toFixed(4));
+      results[name] = {
+        tmpfs_s: s(tmpfs), best_floor_s: s(best), floor_s: s(floor), ledgerfs_s: s(ledgerfs),
+        vs_tmpfs: round(ledgerfs / tmpfs), vs_best_floor: round(ledgerfs / best), vs_floor: round(ledgerfs / floor),
+      };
+      table.push([name, tmpfs.toFixed(3), best.toFixed(3), floor.toFixed(3), ledgerfs.toFixed(3), `${(ledgerfs / best).toFixed(2)}x`, `${(ledgerfs / floor).toFixed(2)}x`]);
+    }
+    const mem: MountBench['memory'] = {};
+    targets.forEach((t, i) => {
+      if (t.pid !== undefined) mem[t.name] = { peak_mib: Math.round(memory(t.pid).peak), growth_mib_max: Math.round(growth[i]!.mib), growth_at: growth[i]!.at };
+    });
+    const memoryTable = [['process', 'peak RSS MiB', 'most one workload grew it MiB', 'workload']];
+    for (const [name, m] of Object.entries(mem)) memoryTable.push([name, String(m.peak_mib), String(m.growth_mib_max), m.growth_at]);
+    return { results, table, memory: mem, memoryTable };
   } finally {
     for (const target of targets.reverse()) await target.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

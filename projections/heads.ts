@@ -34,12 +34,16 @@ export class ContentHeads {
     };
   }
 
-  /** Applies a setContent; `arrived(op)` says whether a base op has been applied already. */
-  apply(head: HeadRow, bases: readonly number[], arrived: (op: number) => boolean): void {
+  /**
+   * Applies a setContent; `arrived(op)` says whether a base op has been applied already. `first`:
+   * the node is known to have had no setContent applied, so no heads and no conflict to count.
+   */
+  apply(head: HeadRow, bases: readonly number[], arrived: (op: number) => boolean, first = false): void {
     for (const base of bases) {
       if (this.stmt.remove.get(head.node, base) === undefined && !arrived(base)) this.stmt.supersede.run(base);
     }
     if (this.stmt.arrive.get(head.op) === undefined) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
+    if (first) return;
     if (this.stmt.count.get(head.node)!.n > 1) this.stmt.mark.run(head.node);
     else this.stmt.unmark.run(head.node);
   }

@@ -64,6 +64,7 @@ export class Projector {
   /** Drops cached rows after a rollback. */
   reset(): void {
     this.rows.reset();
+    this.removals.reset();
   }
 
   /**
@@ -121,6 +122,7 @@ export class Projector {
       clearProjections(this.sql);
       if (checkpoint) loadState(this.sql, this.log, this.log.checkpointPages());
       this.rows.reset(!checkpoint);
+      this.removals.reset();
       let done = 0;
       for (const stored of this.log.scan()) {
         if (until !== undefined && stored.op.ts > until) break;
@@ -164,7 +166,7 @@ export class Projector {
     this.sql.exec('DELETE FROM removed_from');
     const insert = this.sql.prepare('INSERT INTO removed_from (entry, parent, name, ts) VALUES (?, ?, ?, ?)');
     for (const row of removed) insert.run(...row);
-    this.rows.reset();
+    this.reset();
   }
 
   private applyRegisters(op: Op, id: number): void {
@@ -172,7 +174,7 @@ export class Projector {
     const r = this.registers;
     switch (op.kind) {
       case 'create':
-        r.create(id, op, op.ts);
+        if (r.create(id, op, op.ts)) this.removals.noneFor(id);
         r.touch(local(op.parent), op.ts, true);
         return;
       case 'link':
@@ -192,8 +194,9 @@ export class Projector {
         return;
       case 'setContent': {
         const node = local(op.node);
+        const first = this.rows.knownWithoutContent(node);
         r.setContent(node, id, op.size, op.manifest, op.ts);
-        this.heads.apply({ node, op: id, ts: op.ts, size: op.size, manifest: op.manifest, deletes: packRefs(op.deletes) }, op.base.map(local), (base) => this.log.hasId(base));
+        this.heads.apply({ node, op: id, ts: op.ts, size: op.size, manifest: op.manifest, deletes: packRefs(op.deletes) }, op.base.map(local), (base) => this.log.hasId(base), first);
         return;
       }
       case 'setAttr':

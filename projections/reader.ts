@@ -142,7 +142,7 @@ export class Reader {
    * virtual: its id and node are the head's op id.
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
-    const winner = this.q.lookup.get(parent, name);
+    const winner = this.rows.named(parent, name, () => this.q.lookup.get(parent, name));
     if (winner) return winner;
     for (const ref of markedRefs(name, '.conflict-')) {
       const op = this.ids.knownId(ref);
@@ -243,7 +243,7 @@ export class Reader {
   }
 
   content(ino: number): ContentRow | undefined {
-    const content = this.q.content.get(ino);
+    const content = this.rows.content(ino, () => this.q.content.get(ino));
     if (content || this.rows.node(ino)) return content;
     const copy = this.conflict(ino);
     return copy && { op: copy.head.op, ts: copy.head.ts, size: copy.head.size, manifest: copy.head.manifest };

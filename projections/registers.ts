@@ -69,8 +69,10 @@ export class Registers {
     this.rows.saveNode(row);
   }
 
-  create(id: number, op: CreateBody, ts: Ts): void {
-    const row = this.load(id);
+  /** Applies a create; true when no op had touched the node before (it has no content, no removals). */
+  create(id: number, op: CreateBody, ts: Ts): boolean {
+    const existing = this.rows.node(id);
+    const row = existing ?? blankNode(id);
     assert(row.type === null, `node ${id} created twice`);
     row.type = op.type;
     row.target = op.target;
@@ -82,6 +84,9 @@ export class Registers {
     setTime(row, 'atime', tsTimespec(ts), ts);
     touchRow(row, ts, true);
     this.rows.saveNode(row);
+    // A setContent applied before its create made a row; no row means no content either.
+    if (!existing) this.rows.noContent(id);
+    return !existing;
   }
 
   setAttr(id: number, op: SetAttrBody, ts: Ts): void {

@@ -47,8 +47,17 @@ export interface Head {
   deletes: ReadonlySet<Ref>;
 }
 
+/** Nodes remembered as having no removal rows, up to this many; then the set starts over. */
+const NONE_MAX = 100_000;
+
 export class Removals {
   private readonly ids: Pick<LogStore, 'globalRef'>;
+  /**
+   * Nodes known to have no removal rows: every setContent asks about its node twice (changed,
+   * took), and almost every node has never lost its last name. Only record() adds rows, so a
+   * node leaves the set there; a rollback or a rewrite of the table clears it (reset).
+   */
+  private readonly none = new Set<number>();
   private readonly stmt: {
     heads: SqlStatement<{ op: number; deletes: Uint8Array | null }>; record: SqlStatement; forget: SqlStatement;
     ofNode: SqlStatement<{ op: number; ts: Ts; seen: Uint8Array | null; kept: number }>; took: SqlStatement<{ op: number }>;
@@ -86,6 +95,7 @@ export class Removals {
 
   /** Remembers the verdict of an applied removal of a node's last name: kept, or taken. */
   record(removal: Removal, kept: boolean): void {
+    this.none.delete(removal.node);
     this.stmt.record.run(removal.op, removal.node, removal.ts, packRefs(removal.seen), kept ? 1 : 0);
   }
 
@@ -99,14 +109,29 @@ export class Removals {
    * change, oldest first: the tree must be redone from the first.
    */
   changed(node: number): Ts[] {
+    if (this.none.has(node)) return [];
     const rows = this.stmt.ofNode.all(node);
-    if (rows.length === 0) return [];
+    if (rows.length === 0) {
+      this.noneFor(node);
+      return [];
+    }
     const heads = this.heads(node);
     return rows.filter((row) => this.keeps(this.removal(row, node), heads) !== (row.kept === 1)).map((row) => row.ts).sort();
   }
 
   /** The removals that took the node's last name, newest first, at most `limit`. */
   took(node: number, limit: number): number[] {
-    return this.stmt.took.all(node, limit).map((row) => row.op);
+    return this.none.has(node) ? [] : this.stmt.took.all(node, limit).map((row) => row.op);
+  }
+
+  /** Remembers that `node` has no removal rows (a node created just now, or one asked about). */
+  noneFor(node: number): void {
+    if (this.none.size >= NONE_MAX) this.none.clear();
+    this.none.add(node);
+  }
+
+  /** Forgets what it knows (after a rollback, or when the table was rewritten). */
+  reset(): void {
+    this.none.clear();
   }
 }

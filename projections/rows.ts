@@ -4,6 +4,7 @@
 // tables with SQL. Every write to these tables goes through it, so clean rows stay valid across
 // transactions; a rollback or a rebuild starts it over.
 import { assert, BulkWriter, ROOT_ID, TRASH_ID, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
+import type { ContentRow } from './reader.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
 
@@ -16,6 +17,9 @@ const DIRTY_ROWS_MAX = 200_000;
 /** Clean rows stay cached across transactions up to this many, then the cache starts over. */
 const CACHED_ROWS_MAX = 100_000;
 
+/** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
+const nameKey = (name: Uint8Array): string => Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+
 export function blankNode(id: number): NodeRow {
   return {
     id, type: null, target: null, rdev: null, born_ts: null, mode: null, mode_ts: null, uid: null, uid_ts: null, gid: null, gid_ts: null,
@@ -26,10 +30,18 @@ export function blankNode(id: number): NodeRow {
 export class ProjectionRows {
   private readonly nodes = new Map<number, NodeRow>();
   private readonly entries = new Map<number, EntryRow | null>();
+  /**
+   * parent -> name -> the entry a lookup of that name answers (the most recently placed; null
+   * for none). Kept exact on every entry change (see placed), so path walks and stats run no SQL.
+   */
+  private readonly names = new Map<number, Map<string, EntryRow | null>>();
+  private namesCount = 0;
+  /** node -> its content register (null: none), for nodes where it is known exactly */
+  private readonly contents = new Map<number, ContentRow | null>();
   private readonly dirtyNodes = new Set<number>();
   private readonly dirtyEntries = new Set<number>();
   private treeOps: SqlValue[][] = [];
-  private content: SqlValue[][] = [];
+  private contentRows: SqlValue[][] = [];
   private xattrs: SqlValue[][] = [];
   /** ts of the newest tree op applied; ops after it need no undo-do-redo */
   lastTreeTs: Ts = '';
@@ -76,17 +88,20 @@ export class ProjectionRows {
     this.complete = complete;
     this.nodes.clear();
     this.entries.clear();
+    this.names.clear();
+    this.namesCount = 0;
+    this.contents.clear();
     this.dirtyNodes.clear();
     this.dirtyEntries.clear();
     this.treeOps = [];
-    this.content = [];
+    this.contentRows = [];
     this.xattrs = [];
     this.lastTreeTs = lastTreeTs ?? this.stmt.lastTreeTs.get()?.ts ?? '';
     if (complete) for (const root of [ROOT_ID, TRASH_ID]) this.nodes.set(root, this.stmt.node.get(root)!);
   }
 
   get dirty(): boolean {
-    return this.dirtyNodes.size + this.dirtyEntries.size + this.treeOps.length + this.content.length + this.xattrs.length > 0;
+    return this.dirtyNodes.size + this.dirtyEntries.size + this.treeOps.length + this.contentRows.length + this.xattrs.length > 0;
   }
 
   node(id: number): NodeRow | undefined {
@@ -114,14 +129,71 @@ export class ProjectionRows {
   }
 
   saveEntry(row: EntryRow): void {
+    this.placed(this.entries.get(row.id), row);
     this.entries.set(row.id, row);
     this.dirtyEntries.add(row.id);
     this.bound();
   }
 
   deleteEntry(id: number): void {
+    this.placed(this.entries.get(id), null);
     this.entries.set(id, null);
     this.dirtyEntries.add(id);
+  }
+
+  /**
+   * The entry a lookup of `name` in `parent` answers, from the name cache; a miss asks `query`
+   * (SQL: the newest entry of that name) and caches the answer.
+   */
+  named(parent: number, name: Uint8Array, query: () => EntryRow | undefined): EntryRow | undefined {
+    const key = nameKey(name);
+    const hit = this.names.get(parent)?.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = query() ?? null;
+    let dir = this.names.get(parent);
+    if (!dir) this.names.set(parent, (dir = new Map()));
+    dir.set(key, row);
+    this.namesCount++;
+    return row ?? undefined;
+  }
+
+  /**
+   * Keeps the name cache exact as an entry moves from `before` to `after` (null: gone). The
+   * entries the tree changes are always read through entry() first, so `before` is known.
+   */
+  private placed(before: EntryRow | null | undefined, after: EntryRow | null): void {
+    if (before) {
+      const dir = this.names.get(before.parent);
+      const key = nameKey(before.name);
+      // The winner leaving its name: which entry takes the name over is for SQL to say.
+      if (dir?.get(key)?.id === before.id && dir.delete(key)) this.namesCount--;
+    }
+    if (!after) return;
+    const dir = this.names.get(after.parent);
+    const key = nameKey(after.name);
+    const winner = dir?.get(key);
+    if (winner === undefined) return;
+    if (winner === null || after.ts > winner.ts || (after.ts === winner.ts && after.id > winner.id)) dir!.set(key, after);
+    else if (winner.id === after.id && dir!.delete(key)) this.namesCount--;
+  }
+
+  /** A node's content register, cached where known; a miss asks `query` (SQL). */
+  content(node: number, query: () => ContentRow | undefined): ContentRow | undefined {
+    const hit = this.contents.get(node);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = query() ?? null;
+    this.contents.set(node, row);
+    return row ?? undefined;
+  }
+
+  /** True when the cache knows the node has no content register (no setContent applied to it). */
+  knownWithoutContent(node: number): boolean {
+    return this.contents.get(node) === null;
+  }
+
+  /** Records that a node has no content register (a node created just now, seen nowhere before). */
+  noContent(node: number): void {
+    this.contents.set(node, null);
   }
 
   recordTreeOp(ts: Ts, op: number, undo: Uint8Array): void {
@@ -157,7 +229,10 @@ export class ProjectionRows {
   }
 
   queueContent(node: number, op: number, ts: Ts, size: number, manifest: Uint8Array): void {
-    this.content.push([node, op, ts, size, manifest]);
+    this.contentRows.push([node, op, ts, size, manifest]);
+    // The same rule as the upsert: the newest ts wins. An uncached register stays uncached.
+    const known = this.contents.get(node);
+    if (known === null || (known !== undefined && ts > known.ts)) this.contents.set(node, { op, ts, size, manifest });
   }
 
   queueXattr(node: number, name: Uint8Array, value: Uint8Array | null, ts: Ts): void {
@@ -180,13 +255,18 @@ export class ProjectionRows {
     }
     this.bulk.entries.write(live);
     this.bulk.treeOps.write(this.treeOps);
-    this.bulk.content.write(this.content);
+    this.bulk.content.write(this.contentRows);
     this.bulk.xattrs.write(this.xattrs);
     this.dirtyNodes.clear();
     this.dirtyEntries.clear();
     this.treeOps = [];
-    this.content = [];
+    this.contentRows = [];
     this.xattrs = [];
     if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
+    else if (this.namesCount + this.contents.size > CACHED_ROWS_MAX) {
+      this.names.clear();
+      this.namesCount = 0;
+      this.contents.clear();
+    }
   }
 }

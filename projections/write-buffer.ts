@@ -11,6 +11,7 @@ import {
 import { readManifest } from './reader.ts';
 
 const ZERO_CHUNK_HASH = sha256(ZERO_CHUNK);
+const EMPTY = new Uint8Array(0);
 const isZero = (data: Uint8Array) => Buffer.compare(data, ZERO_CHUNK.subarray(0, data.length)) === 0;
 
 export class WriteBuffer {
@@ -52,24 +53,32 @@ export class WriteBuffer {
 
   /** Chunk `index` as at least its current length in bytes (zeros where nothing was written). */
   private chunk(index: number): Uint8Array {
+    const extent = Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES);
     const dirty = this.dirty.get(index);
-    if (dirty) return dirty;
+    if (dirty) return dirty.length >= extent ? dirty : this.writable(index, extent);
     const spilled = this.spilled.get(index);
     if (spilled) return this.chunks.get(spilled.hash);
     const ref = index < this.baseLimit ? manifestFind(this.base, index) : undefined;
     if (!ref) return ZERO_CHUNK;
     const data = this.chunks.get(ref.hash);
-    if (data.length >= Math.min(CHUNK_BYTES, this.size - index * CHUNK_BYTES)) return data;
-    const padded = new Uint8Array(CHUNK_BYTES);
+    if (data.length >= extent) return data;
+    const padded = new Uint8Array(extent);
     padded.set(data);
     return padded;
   }
 
-  private writable(index: number): Uint8Array {
-    let data = this.dirty.get(index);
-    if (data) return data;
-    data = new Uint8Array(CHUNK_BYTES);
-    if (index * CHUNK_BYTES < this.size) data.set(this.chunk(index).subarray(0, CHUNK_BYTES));
+  /**
+   * Chunk `index` as a dirty buffer of at least `end` bytes. Dirty buffers grow as they are
+   * written (doubling, up to a chunk): a 100-byte file holds 100 bytes, not a zero-filled 512 KiB
+   * chunk, which allocating and collecting made the largest cost of small writes. Bytes past
+   * the buffer's length read as zeros, like a hole.
+   */
+  private writable(index: number, end: number): Uint8Array {
+    const held = this.dirty.get(index);
+    if (held && held.length >= end) return held;
+    const from = held ?? (index * CHUNK_BYTES < this.size ? this.chunk(index) : EMPTY);
+    const data = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(end, from.length, 2 * (held?.length ?? 0))));
+    data.set(from.subarray(0, data.length));
     const spilled = this.spilled.get(index);
     if (spilled) {
       this.spilled.delete(index);
@@ -88,7 +97,7 @@ export class WriteBuffer {
       const index = Math.floor((offset + at) / CHUNK_BYTES);
       const within = offset + at - index * CHUNK_BYTES;
       const n = Math.min(data.length - at, CHUNK_BYTES - within);
-      this.writable(index).set(data.subarray(at, at + n), within);
+      this.writable(index, within + n).set(data.subarray(at, at + n), within);
       at += n;
     }
     this.size = Math.max(this.size, offset + data.length);
@@ -106,7 +115,7 @@ export class WriteBuffer {
         this.chunks.unpin(ref.hash);
       }
       const within = size % CHUNK_BYTES;
-      if (within !== 0) this.writable(keep - 1).fill(0, within);
+      if (within !== 0) this.writable(keep - 1, within).fill(0, within);
       this.baseLimit = Math.min(this.baseLimit, keep);
     }
     this.size = size;
@@ -115,9 +124,9 @@ export class WriteBuffer {
 
   /** Moves full dirty chunks to the chunk store; they stay pinned until the next seal. */
   private spill(): void {
-    for (const [index, data] of this.dirty) {
+    for (const index of [...this.dirty.keys()]) {
       if ((index + 1) * CHUNK_BYTES > this.size) continue;
-      const hash = this.chunks.put(data);
+      const hash = this.chunks.put(this.chunk(index));
       this.chunks.pin(hash);
       this.spilled.set(index, { hash, size: CHUNK_BYTES });
       this.dirty.delete(index);

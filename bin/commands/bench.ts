@@ -13,9 +13,13 @@ export async function runBench([which]: string[], values: { json?: string | bool
   }
   if (which === 'mount') {
     const { benchMount } = await import('../../bench/mount.ts');
-    const { results, table } = await benchMount();
-    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'mount', node: process.version, results })}\n`);
-    else printTable(table);
+    const { results, table, memory, memoryTable } = await benchMount();
+    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'mount', node: process.version, results, memory })}\n`);
+    else {
+      printTable(table);
+      process.stdout.write('\n');
+      printTable(memoryTable);
+    }
     return 0;
   }
   if (which !== 'log' && which !== 'sync' && which !== 'history') throw new UsageError(`bench wants one of: api, history, log, mount, sync (got ${which ?? 'nothing'})`);

@@ -15,6 +15,8 @@ export interface Mounted {
   dir: string;
   db: string;
   mnt: string;
+  /** the `ledgerfs mount` process */
+  pid: number;
   /** runs a bash command; throws with its stderr when it fails */
   sh(command: string, options?: SpawnSyncOptions): string;
   stop(): Promise<void>;
@@ -48,7 +50,7 @@ export async function mountFresh(prefix = 'ledgerfs-mount-'): Promise<Mounted> {
     await forceUnmount(mnt);
     if (stderr.trim()) process.stderr.write(`ledgerfs mount said:\n${stderr}`);
   };
-  return { dir, db, mnt, sh, stop };
+  return { dir, db, mnt, pid: child.pid!, sh, stop };
 }
 
 export function removeDir(dir: string): void {
