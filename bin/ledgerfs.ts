@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from './commands/usage.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 type Command = (positionals: string[], values: Values) => Promise<number> | number;
@@ -121,10 +122,6 @@ function help(name: string): string {
   const options = Object.entries({ ...spec.options, help: { type: 'boolean', help: 'this text' } as Option })
     .map(([option, { type, help: text }]) => `  --${option}${type === 'string' ? ' <value>' : ''}`.padEnd(26) + ` ${text}`);
   return `usage: ledgerfs ${name} ${spec.args}\n\n${spec.summary}\n\noptions:\n${options.join('\n')}\n`;
-}
-
-class UsageError extends Error {
-  readonly code = 'EUSAGE';
 }
 
 async function main(argv: string[]): Promise<number> {

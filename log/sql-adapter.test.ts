@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorker, startLocalWorker, type LocalWorker } from '../server/local-worker.ts';
 import { ADAPTER_CHECKS } from '../spec/sql-adapter.conformance.ts';
-import { DoLimitError } from './index.ts';
 import { NodeSqlite, openSqlite } from './sqlite-node.ts';
 import { prefixedScratch } from './sql-scratch.ts';
 
@@ -48,8 +47,4 @@ describe('SQL adapter: Durable Object storage on workerd', () => {
       expect(((await res.json()) as { failure: string | null }).failure).toBeNull();
     });
   }
-});
-
-it('names the Durable Object limit a statement would break', () => {
-  expect(new DoLimitError('x').code).toBe('E2BIG');
 });

@@ -110,6 +110,14 @@ export const ADAPTER_CHECKS: Record<string, AdapterCheck> = {
     same(tables.map((t) => t.name), ['nodes'], 'the scratch left nothing behind');
   },
 
+  'a statement takes paramsMax bound parameters and refuses one more'(open) {
+    const sql = open();
+    const statement = (n: number) => `SELECT count(*) AS n FROM (VALUES ${Array(n).fill('(?)').join(', ')})`;
+    const at = (n: number) => sql.prepare<{ n: number }>(statement(n)).get(...Array<number>(n).fill(1));
+    same(at(sql.paramsMax), { n: sql.paramsMax }, 'paramsMax parameters');
+    throws(() => at(sql.paramsMax + 1), 'a statement over paramsMax');
+  },
+
   'multi-row inserts stay within the bound-parameter limit'(open) {
     const sql = open();
     assert(sql.paramsMax >= 100, 'at least 100 parameters');

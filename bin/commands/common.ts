@@ -2,15 +2,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openStore, type OpenStoreOptions, type Store } from '../../index.ts';
+import { needArg } from './usage.ts';
 
-export class UsageError extends Error {
-  readonly code = 'EUSAGE';
-}
-
-export function needArg(value: string | undefined, what: string): string {
-  if (!value) throw new UsageError(`missing ${what}`);
-  return value;
-}
+export { needArg, UsageError } from './usage.ts';
 
 /**
  * Opens an existing store file; refuses to create one by accident, a file that is not a store,

@@ -1,8 +1,8 @@
 // compact: replace the log up to a cut (an op, ORIGIN:seq, or a time; by default an hour ago)
 // with a checkpoint of the projections at that point, then give the space back to the disk
-// (chunks nothing references any more, VACUUM). Peers that lack ops the checkpoint replaced, or hold ops that sort inside it, load it
-// (snapshot) and rebase their unsent ops when they next sync; a peer that synced within the hour
-// has everything before the default cut. History before the cut is gone; `verify` rebuilds from
+// (chunks nothing references any more, VACUUM). Peers that lack ops the checkpoint replaced, or
+// hold ops that sort inside it, load it (snapshot) and rebase their unsent ops when they next
+// sync; a peer that synced within the hour has everything before the default cut. History before the cut is gone; `verify` rebuilds from
 // the checkpoint.
 import { existsSync, statSync } from 'node:fs';
 import { resolvePosition } from '../../projections/index.ts';
