@@ -1,11 +1,11 @@
 // What /proc says about a process that called into the mount: its parent, a key that names it
 // (pid and start time, so a reused pid is another process) and its command line. Read only for
-// requests that can make an op, and the command line is cached per key.
+// requests that can make an op; the key and the command line are cached.
 import { ACTOR_COMMAND_CHARS_MAX } from '../log/index.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
-/** Command lines remembered before the cache starts over. */
-const COMMAND_LINES_MAX = 4096;
+/** Processes (keys, command lines) remembered before a cache starts over. */
+const PROCESSES_MAX = 4096;
 
 /** A process's parent and its key, from /proc/<pid>/stat; null when it is gone. */
 export function procStat(pid: number): { ppid: number; key: string } | null {
@@ -23,13 +23,33 @@ export function procStat(pid: number): { ppid: number; key: string } | null {
 export const actorCommand = (command: string) =>
   command.length > ACTOR_COMMAND_CHARS_MAX ? `${command.slice(0, ACTOR_COMMAND_CHARS_MAX - 1)}…` : command;
 
+/** pid -> the inode number of its /proc directory when its key was read, and the key */
+const keys = new Map<number, { ino: number; key: string }>();
+
+/**
+ * The key of a live process, null when it is gone. The kernel gives each process's /proc/<pid>
+ * directory an inode number of its own, so one stat tells whether the cached key is still this
+ * pid's (a reused pid is a miss) instead of reading /proc/<pid>/stat on every request.
+ */
+export function processKey(pid: number): string | null {
+  const ino = statSync(`/proc/${pid}`, { throwIfNoEntry: false })?.ino;
+  if (ino === undefined) return null;
+  const cached = keys.get(pid);
+  if (cached?.ino === ino) return cached.key;
+  const stat = procStat(pid);
+  if (!stat) return null;
+  if (keys.size >= PROCESSES_MAX) keys.clear();
+  keys.set(pid, { ino, key: stat.key });
+  return stat.key;
+}
+
 const commandLines = new Map<string, string | undefined>();
 
 /** The command line of `pid` (arguments joined by spaces), undefined when it cannot be read. */
 export function commandLine(pid: number): string | undefined {
-  const stat = procStat(pid);
-  if (!stat) return undefined;
-  if (commandLines.has(stat.key)) return commandLines.get(stat.key);
+  const key = processKey(pid);
+  if (!key) return undefined;
+  if (commandLines.has(key)) return commandLines.get(key);
   let command: string | undefined;
   try {
     const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -37,7 +57,7 @@ export function commandLine(pid: number): string | undefined {
   } catch {
     command = undefined;
   }
-  if (commandLines.size >= COMMAND_LINES_MAX) commandLines.clear();
-  commandLines.set(stat.key, command);
+  if (commandLines.size >= PROCESSES_MAX) commandLines.clear();
+  commandLines.set(key, command);
   return command;
 }

@@ -5,7 +5,7 @@
 // Which exec a process belongs to is found by walking its /proc parent chain, so ops the mount
 // makes for it can carry the exec id and command.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { procStat } from '../mount/process-info.ts';
+import { processKey, procStat } from '../mount/process-info.ts';
 import { constants } from 'node:os';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { ulid } from 'ulid';
@@ -360,19 +360,21 @@ export class ExecRunner {
     const path: string[] = [];
     let owner: Exec | null = null;
     for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      const stat = procStat(p);
-      if (!stat) break;
-      const known = this.owners.get(stat.key);
+      const key = processKey(p);
+      if (!key) break;
+      const known = this.owners.get(key);
       if (known !== undefined) {
         owner = known;
         break;
       }
-      path.push(stat.key);
+      path.push(key);
       const exec = this.byPid.get(p);
       if (exec) {
         owner = exec;
         break;
       }
+      const stat = procStat(p);
+      if (!stat) break;
       p = stat.ppid;
     }
     if (this.owners.size + path.length > OWNERS_MAX) this.owners.clear();
