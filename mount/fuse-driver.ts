@@ -67,11 +67,11 @@ const READS = new Set(['getattr', 'fgetattr', 'access', 'statfs', 'opendir', 're
 /** The fuse-native operations object for a FileSystem. */
 export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${m}\n`), attribute }: DriverOptions): Record<string, unknown> {
   const as = (name: string): FileSystem => {
+    // Only requests that can make an op need an actor (and attribution reads /proc).
+    if (READS.has(name)) return fs;
     const caller = fuse().caller;
     if (!caller) return fs.as({ kind: 'fuse' });
     const [uid, gid, pid] = caller;
-    // Attribution walks /proc: only requests that can make an op need it.
-    if (READS.has(name)) return fs.as({ kind: 'fuse', uid, gid, pid });
     const exec = attribute?.(pid);
     const command = commandLine(pid);
     return fs.as({ kind: 'fuse', ...(command === undefined ? {} : { command }), ...exec, uid, gid, pid });
