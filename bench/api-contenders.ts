@@ -1,8 +1,12 @@
 // The libraries `bench api` compares, each through its public API the way its users call it:
-// ledgerfs's FileSystem and Workspace, and @cloudflare/shell's Workspace on better-sqlite3.
+// ledgerfs's FileSystem and Workspace, and @cloudflare/shell's Workspace on better-sqlite3; and
+// the SQLite floor of ledgerfs's mutations (sqlite-floor.ts).
 import { Workspace as ShellWorkspace } from '@cloudflare/shell';
+import { basename, dirname } from 'node:path';
+import { ROOT_ID } from '../log/index.ts';
 import { FileSystem, openStore, Workspace, type Store } from '../index.ts';
 import { shellSqlite } from './shell-sqlite.ts';
+import { SqliteFloor } from './sqlite-floor.ts';
 
 /** What a workload calls; every call is awaited, whether or not the library is synchronous. */
 export interface Api {
@@ -17,7 +21,9 @@ export interface Api {
   close(): void;
 }
 
-export const CONTENDERS = ['ledgerfs-fs-file', 'ledgerfs-fs-memory', 'ledgerfs-ws-file', 'ledgerfs-ws-memory', 'shell-file', 'shell-memory'] as const;
+export const CONTENDERS = [
+  'ledgerfs-fs-file', 'ledgerfs-fs-memory', 'ledgerfs-ws-file', 'ledgerfs-ws-memory', 'shell-file', 'shell-memory', 'floor-file', 'floor-memory',
+] as const;
 export type Contender = (typeof CONTENDERS)[number];
 
 export const WORKLOADS = [
@@ -26,6 +32,12 @@ export const WORKLOADS = [
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export const isFile = (contender: Contender) => contender.endsWith('-file');
+
+/** The floor has mutations only: ledgerfs answers stat and small reads from memory, with no SQL. */
+const FLOOR_WORKLOADS: readonly WorkloadName[] = ['write', 'rename', 'delete', 'mkdir_10x10x10', 'mkdir_recursive_1000'];
+
+export const runs = (contender: Contender, workload: WorkloadName) =>
+  (workload !== 'reopen_stat' || isFile(contender)) && (!contender.startsWith('floor') || FLOOR_WORKLOADS.includes(workload));
 
 function fsApi(store: Store): Api {
   const fs = FileSystem.live(store);
@@ -64,9 +76,44 @@ function workspaceApi(ws: Workspace | ShellWorkspace, close: () => void): Api {
   };
 }
 
+/** The floor's statements for each call, on paths kept in a map (ledgerfs's row cache does the same). */
+function floorApi(floor: SqliteFloor): Api {
+  const dirs = new Map<string, number>([['/', ROOT_ID]]);
+  const files = new Map<string, number>();
+  const unsupported = () => {
+    throw new Error('the SQLite floor has mutations only');
+  };
+  const mkdir = (p: string) => void dirs.set(p, floor.mkdir(dirs.get(dirname(p))!, basename(p)));
+  return {
+    write: (p, d) => void files.set(p, floor.writeFile(dirs.get(dirname(p))!, basename(p), d.length)),
+    rename: (a, b) => {
+      floor.rename(files.get(a)!, dirs.get(dirname(a))!, basename(b));
+      files.set(b, files.get(a)!);
+      files.delete(a);
+    },
+    remove: (p) => {
+      floor.unlink(files.get(p)!, dirs.get(dirname(p))!, basename(p));
+      files.delete(p);
+    },
+    mkdir,
+    mkdirRecursive: (p) => {
+      let at = '';
+      for (const part of p.split('/').slice(1)) {
+        at += `/${part}`;
+        if (!dirs.has(at)) mkdir(at);
+      }
+    },
+    stat: unsupported,
+    read: unsupported,
+    readdir: unsupported,
+    close: () => floor.close(),
+  };
+}
+
 /** Opens a contender on `file` (a fresh path, or the one a previous open wrote). */
 export function openContender(contender: Contender, file: string): Api {
   const at = isFile(contender) ? file : ':memory:';
+  if (contender.startsWith('floor')) return floorApi(new SqliteFloor(at));
   if (contender.startsWith('ledgerfs-fs')) return fsApi(openStore({ file: at }));
   if (contender.startsWith('ledgerfs-ws')) {
     const store = openStore({ file: at });

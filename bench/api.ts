@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTENDERS, isFile, WORKLOADS, type Contender, type WorkloadName } from './api-contenders.ts';
+import { CONTENDERS, runs, WORKLOADS, type Contender, type WorkloadName } from './api-contenders.ts';
 import { round } from './report.ts';
 
 interface Sample {
@@ -40,14 +40,14 @@ export interface ApiResult {
   rssPeakMiB: number;
 }
 
-/** Runs every workload `reps` times per contender, interleaved; reopen_stat has file contenders only. */
+/** Runs every workload `reps` times per contender, interleaved (reopen_stat: file contenders; the floor: mutations). */
 export function benchApi({ reps, only }: { reps: number; only?: readonly WorkloadName[] }): { results: ApiResult[]; table: string[][] } {
   const workloads = only ?? WORKLOADS;
   const samples = new Map<string, Sample[]>();
   for (let rep = 0; rep < reps; rep++) {
     for (const workload of workloads) {
       for (const contender of CONTENDERS) {
-        if (workload === 'reopen_stat' && !isFile(contender)) continue;
+        if (!runs(contender, workload)) continue;
         const key = `${workload} ${contender}`;
         samples.set(key, [...(samples.get(key) ?? []), runOnce(contender, workload)]);
       }
@@ -68,8 +68,11 @@ export function benchApi({ reps, only }: { reps: number; only?: readonly Workloa
     return a && b ? `${(a.medianMs / b.medianMs).toFixed(2)}x` : '—';
   };
   const table = [
-    ['median ms (min-max)', ...CONTENDERS, 'ws/shell file', 'ws/shell mem'],
-    ...workloads.map((w) => [w, ...CONTENDERS.map((c) => cell(w, c)), ratio(w, 'ledgerfs-ws-file', 'shell-file'), ratio(w, 'ledgerfs-ws-memory', 'shell-memory')]),
+    ['median ms (min-max)', ...CONTENDERS, 'ws/shell file', 'ws/shell mem', 'floor/shell file', 'floor/shell mem'],
+    ...workloads.map((w) => [
+      w, ...CONTENDERS.map((c) => cell(w, c)), ratio(w, 'ledgerfs-ws-file', 'shell-file'), ratio(w, 'ledgerfs-ws-memory', 'shell-memory'),
+      ratio(w, 'floor-file', 'shell-file'), ratio(w, 'floor-memory', 'shell-memory'),
+    ]),
   ];
   return { results, table };
 }
