@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, verify,
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline, verify,
 // replay, compact, fork, mount, mcp, bench), and the Worker + Durable Object replicas run locally
 // (worker). The daemon that serves a replica
 // over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
@@ -55,6 +55,16 @@ const COMMANDS: Record<string, CommandSpec> = {
     args: '<db>', summary: 'what one command changed: its files and their diffs',
     options: { actor: { type: 'string', help: 'the exec id, pid or part of the command (required)' }, ...listing, ...json },
     load: async () => (await import('./commands/changes.ts')).runChanges,
+  },
+  timeline: {
+    args: '<db>', summary: 'one self-contained HTML page: ops over time, a lane per command, conflicts marked, each command\'s and op\'s changed files with diffs',
+    options: {
+      out: { type: 'string', help: 'the HTML file to write (required)' },
+      since: { type: 'string', help: 'ops after this position' },
+      until: { type: 'string', help: 'ops up to this position' },
+      ...json,
+    },
+    load: async () => (await import('./commands/timeline.ts')).runTimeline,
   },
   verify: { args: '<db>', summary: 'rebuild the projections from the log and compare; check chunks (exit 1 on a mismatch)', options: json, load: async () => (await import('./commands/verify.ts')).runVerify },
   replay: {

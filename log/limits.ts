@@ -109,3 +109,9 @@ export const DIFF_PAGE_BYTES_MAX = 4 * 1024 * 1024;
 export const BLAME_VERSIONS_MAX = 10_000;
 /** Bytes of content blame reads over all versions. */
 export const BLAME_READ_BYTES_MAX = 256 * 1024 * 1024;
+/** Ops one timeline page shows: the newest of its range; it says when it shows fewer than the range holds. */
+export const TIMELINE_OPS_MAX = 2000;
+/** Bytes of file content the diffs of one timeline page read, in all; files past it are listed without a diff. */
+export const TIMELINE_DIFF_READ_BYTES_MAX = 32 * 1024 * 1024;
+/** Bytes of unified diff text one timeline page embeds (each distinct diff once). */
+export const TIMELINE_PATCH_BYTES_MAX = 4 * 1024 * 1024;
