@@ -30,8 +30,8 @@ export interface FileChange {
   removed: number;
   /** the unified diff, when asked for and the content is text */
   patch?: string;
-  /** why no patch: the content is not text, or too large */
-  note?: 'binary' | 'too large';
+  /** why no patch: the content is not text, too large, or too changed to diff within `editLinesMax` */
+  note?: 'binary' | 'too large' | 'too many edits';
   /** the node a rename over the path replaced (an editor's save): the diff is against its content */
   replaced?: string;
 }
@@ -43,6 +43,12 @@ export interface DiffOptions {
    * content past what is left is not read, and its change says 'too large'.
    */
   readBudget?: { bytes: number };
+  /**
+   * Lines added plus removed a diff looks for before it gives up (jsdiff's maxEditLength): its
+   * time grows with the square of the edit, so two unrelated 1 MiB texts take tens of seconds
+   * unbounded. Default: no bound.
+   */
+  editLinesMax?: number;
 }
 
 export interface DiffPage {
@@ -146,7 +152,8 @@ function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: Conte
   const textA = textOf(bytesA);
   const textB = textOf(bytesB);
   if (textA === null || textB === null) return { note: 'binary' as const };
-  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3 });
+  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3, maxEditLength: options.editLinesMax ?? Infinity });
+  if (!patch) return { note: 'too many edits' as const };
   let added = 0;
   let removed = 0;
   for (const hunk of patch.hunks) {

@@ -234,7 +234,7 @@ const SCRIPT = String.raw`
     changes.forEach(function (change) {
       var box = el('div', 'change');
       var head = el('h3', '', STATUS[change.status] + ' ' + (change.from ? change.from + ' -> ' : '') + change.path + (change.type === 'file' ? '' : ' (' + change.type + ')'));
-      if (change.type === 'file' && change.status !== 'moved' && !change.note) head.appendChild(el('span', 'counts', '+' + change.added + ' -' + change.removed));
+      if (change.added || change.removed) head.appendChild(el('span', 'counts', '+' + change.added + ' -' + change.removed));
       box.appendChild(head);
       if (change.note) box.appendChild(el('p', 'note', change.note));
       if (change.patch !== undefined) box.appendChild(diffView(data.patches[change.patch]));
