@@ -59,7 +59,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   timeline: {
     args: '<db>', summary: 'one self-contained HTML page: ops over time, a lane per command, conflicts marked, each command\'s and op\'s changed files with diffs',
     options: {
-      out: { type: 'string', help: 'the HTML file to write (required)' },
+      out: { type: 'string', help: 'the HTML page to write (required)' },
       since: { type: 'string', help: 'ops after this position' },
       until: { type: 'string', help: 'ops up to this position' },
       ...json,

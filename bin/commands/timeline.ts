@@ -10,7 +10,7 @@ type Values = Record<string, string | boolean | undefined>;
 const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
 
 export function runTimeline([db]: string[], values: Values): number {
-  const out = needArg(text(values.out), '--out <file.html>');
+  const out = needArg(text(values.out), '--out <page.html>');
   const store = openExisting(db, { readonly: true });
   try {
     const at = (value: string | undefined) => (value === undefined ? undefined : resolvePosition(store, value));
