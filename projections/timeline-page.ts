@@ -104,7 +104,7 @@ const SCRIPT = String.raw`
   'use strict';
   var data = JSON.parse(document.getElementById('timeline-data').textContent);
   var ops = data.ops, lanes = data.lanes;
-  var COLUMN_PX = 14, GAP_PX = 34, GAP_MS = 2000, TICK_PX = 90;
+  var COLUMN_PX = 14, GAP_PX = 34, GAP_MS = 2000, TICK_PX = 120;
   var STATUS = { added: 'A', removed: 'D', moved: 'R', changed: 'M' };
   var KINDS = ['create', 'setContent', 'move', 'link', 'unlink', 'rmdir', 'setAttr', 'setXattr'];
 
@@ -129,7 +129,7 @@ const SCRIPT = String.raw`
 
   var summary = count(ops.length, 'op') + ' in ' + count(lanes.length, 'lane') + ', ' + count(data.conflicts.length, 'conflict');
   if (ops.length) summary += ', ' + when(ops[0].ms) + ' to ' + when(ops[ops.length - 1].ms);
-  summary += ' · range: ' + (data.since ? 'after ' + data.since : 'from the start') + ', until ' + data.until;
+  summary += ' · range: ' + (data.since ? 'after ' + data.since : 'from the start') + ', until ' + data.until + ' · replica ' + data.origin;
   document.getElementById('summary').textContent = summary;
   var cuts = [];
   if (data.cut.ops) cuts.push('Showing the last ' + count(ops.length, 'op') + ' of ' + data.opsInRange.toLocaleString('en') + ' in this range: pick an earlier window with since/until.');
@@ -170,15 +170,13 @@ const SCRIPT = String.raw`
     return track;
   }
   var axis = row('axis', el('div', 'name', 'time'));
-  var lastTick = -Infinity, lastClock = '';
+  var lastTick = -Infinity;
   ops.forEach(function (op, i) {
-    var shown = clock(op.ms);
-    if (shown === lastClock || xs[i] - lastTick < TICK_PX) return;
-    var tick = el('span', 'tick', shown);
+    if (xs[i] - lastTick < TICK_PX) return;
+    var tick = el('span', 'tick', clock(op.ms) + '.' + String(op.ms % 1000 + 1000).slice(1));
     tick.style.left = xs[i] + 'px';
     axis.appendChild(tick);
     lastTick = xs[i];
-    lastClock = shown;
   });
   gaps.forEach(function (gap) {
     var label = el('span', 'gap', '+' + span(gap.ms));
@@ -300,6 +298,7 @@ const SCRIPT = String.raw`
     marks[i].scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
+  if (!ops.length) document.querySelector('#detail .hint').textContent = 'No ops in this range.';
   if (data.conflicts.length) {
     var section = document.getElementById('conflicts');
     var list = section.querySelector('ul');

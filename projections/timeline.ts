@@ -179,7 +179,10 @@ function findConflicts(store: Store, history: History, picked: readonly StoredOp
     const index = timeline.conflicts.length;
     const refs = ops.map((op) => formatRef(op.origin, op.seq));
     timeline.conflicts.push({ ...conflict, ops: refs, labels: ops.map((op) => shortRef(store, op.origin, op.seq)) });
-    for (const ref of refs) timeline.ops[shown.get(ref) ?? -1]?.conflicts.push(index);
+    for (const ref of refs) {
+      const at = shown.get(ref);
+      if (at !== undefined) timeline.ops[at]!.conflicts.push(index);
+    }
   };
   for (const { op, id } of picked) {
     if (op.kind === 'setContent') {
