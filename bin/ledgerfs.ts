@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, verify,
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline, verify,
 // replay, compact, fork, mount, mcp, bench), and the Worker + Durable Object replicas run locally
 // (worker). The daemon that serves a replica
 // over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
@@ -27,6 +27,10 @@ interface CommandSpec {
 
 const json: Record<string, Option> = { json: { type: 'boolean', help: 'one JSON line instead of text' } };
 const at = (what: string): Record<string, Option> => ({ at: { type: 'string', help: `${what}: a position (see ledgerfs help)` } });
+const range: Record<string, Option> = {
+  since: { type: 'string', help: 'ops after this position' },
+  until: { type: 'string', help: 'ops up to this position' },
+};
 const listing: Record<string, Option> = {
   stat: { type: 'boolean', help: 'files and line counts only' },
   'name-only': { type: 'boolean', help: 'file names only' },
@@ -39,8 +43,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       path: { type: 'string', help: 'ops of the file at this path, followed through renames (or anything under a directory)' },
       actor: { type: 'string', help: 'ops made by this exec id, RPC caller, tool call id, actor kind, pid or part of a command' },
-      since: { type: 'string', help: 'ops after this position' },
-      until: { type: 'string', help: 'ops up to this position' },
+      ...range,
       limit: { type: 'string', help: 'the first N ops' },
       tail: { type: 'string', help: 'the last N ops' },
       reverse: { type: 'boolean', help: 'newest first' },
@@ -55,6 +58,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     args: '<db>', summary: 'what one command changed: its files and their diffs',
     options: { actor: { type: 'string', help: 'the exec id, pid or part of the command (required)' }, ...listing, ...json },
     load: async () => (await import('./commands/changes.ts')).runChanges,
+  },
+  timeline: {
+    args: '<db>', summary: 'one self-contained HTML page: ops over time, a lane per command, conflicts marked, each command\'s and op\'s changed files with diffs',
+    options: { out: { type: 'string', help: 'the HTML page to write (required)' }, ...range, ...json },
+    load: async () => (await import('./commands/timeline.ts')).runTimeline,
   },
   verify: { args: '<db>', summary: 'rebuild the projections from the log and compare; check chunks (exit 1 on a mismatch)', options: json, load: async () => (await import('./commands/verify.ts')).runVerify },
   replay: {

@@ -109,3 +109,13 @@ export const DIFF_PAGE_BYTES_MAX = 4 * 1024 * 1024;
 export const BLAME_VERSIONS_MAX = 10_000;
 /** Bytes of content blame reads over all versions. */
 export const BLAME_READ_BYTES_MAX = 256 * 1024 * 1024;
+// The timeline page (projections/timeline.ts): wsd builds it on its one thread, about 0.15 s per
+// 1,000 small ops here, and up to 0.25 s more per diff at the edit bound.
+/** Ops one timeline page shows: the newest of its range; it says when it shows fewer than the range holds. */
+export const TIMELINE_OPS_MAX = 1000;
+/** Bytes of file content the diffs of one timeline page read, in all; files past it are listed without a diff. */
+export const TIMELINE_DIFF_READ_BYTES_MAX = 8 * 1024 * 1024;
+/** Lines added plus removed one diff of a timeline page looks for (two unrelated 1 MiB texts: 0.2 s to give up). */
+export const TIMELINE_DIFF_EDIT_LINES_MAX = 2000;
+/** Bytes of unified diff text one timeline page embeds (each distinct diff once). */
+export const TIMELINE_PATCH_BYTES_MAX = 2 * 1024 * 1024;

@@ -315,6 +315,12 @@ export class LogStore {
     return this.stmt.count.get()!.n;
   }
 
+  /** Ops in the log with a timestamp in (after, until]. */
+  countBetween(after: Ts, until: Ts): number {
+    this.flush();
+    return this.sql.prepare<{ n: number }>('SELECT count(*) AS n FROM ops WHERE ts > ? AND ts <= ?').get(after, until)!.n;
+  }
+
   /** The newest timestamp held: of an op in the log, or the checkpoint's cut. */
   maxTs(): Ts | null {
     this.flush();

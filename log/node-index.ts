@@ -64,7 +64,11 @@ export function indexRows(op: Op, id: number, local: (ref: string) => number, ro
 export class NodeIndex {
   private readonly writers: { [K in keyof IndexRows]: BulkWriter };
   private pending: IndexRows = { node: [], entry: [], parent: [] };
-  private readonly stmt: { latest: SqlStatement<{ op: number }>; entryLatest: SqlStatement<{ op: number }>; touched: SqlStatement<{ n: number }> };
+  private readonly stmt: {
+    latest: SqlStatement<{ op: number }>; entryLatest: SqlStatement<{ op: number }>; touched: SqlStatement<{ n: number }>; opsIn: SqlStatement<{ op: number; ts: Ts }>;
+  };
+  /** opsOf's statement per set of roles (history asks the same few again and again) */
+  private readonly opsOfStmts = new Map<string, SqlStatement<{ op: number; ts: Ts }>>();
   readonly sql: SqlAdapter;
 
   constructor(sql: SqlAdapter) {
@@ -79,6 +83,7 @@ export class NodeIndex {
       latest: sql.prepare('SELECT op FROM node_ops WHERE node = ? AND role = ? AND ts <= ? ORDER BY ts DESC LIMIT 1'),
       entryLatest: sql.prepare('SELECT op FROM entry_ops WHERE entry = ? AND ts <= ? ORDER BY ts DESC LIMIT 1'),
       touched: sql.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM node_ops WHERE node = ? AND ts > ? AND ts <= ? LIMIT 1)'),
+      opsIn: sql.prepare('SELECT op, ts FROM parent_ops WHERE parent = ? AND ts > ? AND ts <= ? ORDER BY ts LIMIT ?'),
     };
   }
 
@@ -128,12 +133,18 @@ export class NodeIndex {
   /** Up to `limit` ops touching `node` (or, with `parent`, naming entries in it) in (after, until], in ts order. */
   opsOf(node: number, after: Ts, until: Ts, limit: number, roles: readonly NodeRole[] = [NodeRole.tree, NodeRole.content, NodeRole.attr]): Array<{ op: number; ts: Ts }> {
     this.flush();
-    return this.sql.prepare<{ op: number; ts: Ts }>(`SELECT op, ts FROM node_ops WHERE node = ? AND role IN (${roles.join(', ')}) AND ts > ? AND ts <= ? ORDER BY ts LIMIT ?`).all(node, after, until, limit);
+    const key = roles.join(', ');
+    let stmt = this.opsOfStmts.get(key);
+    if (!stmt) {
+      stmt = this.sql.prepare<{ op: number; ts: Ts }>(`SELECT op, ts FROM node_ops WHERE node = ? AND role IN (${key}) AND ts > ? AND ts <= ? ORDER BY ts LIMIT ?`);
+      this.opsOfStmts.set(key, stmt);
+    }
+    return stmt.all(node, after, until, limit);
   }
 
   /** Up to `limit` ops that named an entry in directory `parent` (or moved one out) in (after, until]. */
   opsIn(parent: number, after: Ts, until: Ts, limit: number): Array<{ op: number; ts: Ts }> {
     this.flush();
-    return this.sql.prepare<{ op: number; ts: Ts }>('SELECT op, ts FROM parent_ops WHERE parent = ? AND ts > ? AND ts <= ? ORDER BY ts LIMIT ?').all(parent, after, until, limit);
+    return this.stmt.opsIn.all(parent, after, until, limit);
   }
 }

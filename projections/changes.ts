@@ -30,14 +30,25 @@ export interface FileChange {
   removed: number;
   /** the unified diff, when asked for and the content is text */
   patch?: string;
-  /** why no patch: the content is not text, or too large */
-  note?: 'binary' | 'too large';
+  /** why no patch: the content is not text, too large, or too changed to diff within `editLinesMax` */
+  note?: 'binary' | 'too large' | 'too many edits';
   /** the node a rename over the path replaced (an editor's save): the diff is against its content */
   replaced?: string;
 }
 
 export interface DiffOptions {
   patch?: boolean;
+  /**
+   * Bytes of content the diffs may still read, spent by every call given the same object; a
+   * content past what is left is not read, and its change says 'too large'.
+   */
+  readBudget?: { bytes: number };
+  /**
+   * Lines added plus removed a diff looks for before it gives up (jsdiff's maxEditLength): its
+   * time grows with the square of the edit, so two unrelated 1 MiB texts take tens of seconds
+   * unbounded. Default: no bound.
+   */
+  editLinesMax?: number;
 }
 
 export interface DiffPage {
@@ -51,10 +62,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export const showPath = (names: Uint8Array[] | null): string | null => (names ? `/${names.map(showName).join('/')}` : null);
 
-/** The bytes of a content, or null when over DIFF_TEXT_BYTES_MAX. */
-export function contentBytes(chunks: ChunkStore, content: ContentAt | null): Uint8Array | null {
+/** The bytes of a content, or null when over DIFF_TEXT_BYTES_MAX or what is left of `budget`. */
+export function contentBytes(chunks: ChunkStore, content: ContentAt | null, budget?: { bytes: number }): Uint8Array | null {
   if (!content) return new Uint8Array(0);
-  if (content.size > DIFF_TEXT_BYTES_MAX) return null;
+  if (content.size > DIFF_TEXT_BYTES_MAX || (budget && content.size > budget.bytes)) return null;
+  if (budget) budget.bytes -= content.size;
   return readManifest(content.size, 0, content.size, (i) => {
     const ref = manifestFind(content.manifest, i);
     return ref ? chunks.get(ref.hash) : ZERO_CHUNK;
@@ -104,7 +116,7 @@ export function foldReplacements(history: NodeHistory, changes: FileChange[], to
     if (gone.path !== change.path) merged.from = gone.path;
     delete merged.note;
     delete merged.patch;
-    if (!sameContent(before, after)) Object.assign(merged, textDiff(history.store.chunks, gone.path, change.path, before, after, options.patch ?? false));
+    if (!sameContent(before, after)) Object.assign(merged, textDiff(history.store.chunks, gone.path, change.path, before, after, options));
     return merged;
   });
   return out.filter((change) => !folded.has(change));
@@ -128,19 +140,20 @@ export function nodeChange(history: NodeHistory, node: number, from: Ts, to: Ts,
     added: 0, removed: 0,
   };
   if (before !== null && after !== null && before !== after) change.from = before;
-  if (type === 'file' && changed) Object.assign(change, textDiff(history.store.chunks, before ?? after!, after ?? before!, contentBefore, contentAfter, options.patch ?? false));
+  if (type === 'file' && changed) Object.assign(change, textDiff(history.store.chunks, before ?? after!, after ?? before!, contentBefore, contentAfter, options));
   compared.set(change, { before: contentBefore, after: contentAfter });
   return change;
 }
 
-function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: ContentAt | null, b: ContentAt | null, withPatch: boolean) {
-  const bytesA = contentBytes(chunks, a);
-  const bytesB = contentBytes(chunks, b);
+function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: ContentAt | null, b: ContentAt | null, options: DiffOptions) {
+  const bytesA = contentBytes(chunks, a, options.readBudget);
+  const bytesB = bytesA && contentBytes(chunks, b, options.readBudget);
   if (!bytesA || !bytesB) return { note: 'too large' as const };
   const textA = textOf(bytesA);
   const textB = textOf(bytesB);
   if (textA === null || textB === null) return { note: 'binary' as const };
-  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3 });
+  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3, maxEditLength: options.editLinesMax ?? Infinity });
+  if (!patch) return { note: 'too many edits' as const };
   let added = 0;
   let removed = 0;
   for (const hunk of patch.hunks) {
@@ -149,7 +162,7 @@ function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: Conte
       else if (line[0] === '-') removed++;
     }
   }
-  return { added, removed, ...(withPatch ? { patch: formatPatch(patch).replace(/^=+\n/, '') } : {}) };
+  return { added, removed, ...(options.patch ? { patch: formatPatch(patch).replace(/^=+\n/, '') } : {}) };
 }
 
 /**

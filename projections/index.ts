@@ -4,11 +4,14 @@ export { FileSystem, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPL
 export { FsError, type FsErrorCode } from './errors.ts';
 export { Reader, TYPE_BITS, type Attr, type DirEntry } from './reader.ts';
 export { Projector } from './projector.ts';
+export { describeActor } from './actors.ts';
 export { History, openHistory, type HistoryEntry, type HistoryPage, type HistoryView } from './history.ts';
 export { NodeHistory } from './node-history.ts';
 export { showPath, textOf, type ChangeStatus, type DiffPage, type FileChange } from './changes.ts';
 export type { Blame, BlameLine } from './blame.ts';
 export { latestPosition, PositionError, resolvePosition, shortRef, timeBound, type Position } from './positions.ts';
+export { buildTimeline, type Timeline, type TimelineChange, type TimelineConflict, type TimelineLane, type TimelineOp, type TimelineOptions } from './timeline.ts';
+export { SELF_CONTAINED_CSP, timelinePage } from './timeline-page.ts';
 export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
 export * as openFlags from './open-flags.ts';

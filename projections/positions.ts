@@ -61,11 +61,15 @@ function originOf(store: Store, text: string): string {
 /** Characters of an origin `log` shows: the tail of a ULID is its random part. */
 const SHORT_ORIGIN_CHARS = 6;
 
+/** An origin as the human forms print it: its tail when that names one origin this store knows, else whole. */
+export function shortOrigin(store: Store, origin: string): string {
+  const tail = origin.slice(-SHORT_ORIGIN_CHARS);
+  return store.log.knownOrigins().filter((o) => o.endsWith(tail)).length === 1 ? tail : origin;
+}
+
 /** An op as the human forms print it: a bare seq for the store's own origin, else a unique origin tail. */
 export function shortRef(store: Store, origin: string, seq: number): string {
-  if (origin === store.origin) return String(seq);
-  const tail = origin.slice(-SHORT_ORIGIN_CHARS);
-  return store.log.knownOrigins().filter((o) => o.endsWith(tail)).length === 1 ? `${tail}:${seq}` : `${origin}:${seq}`;
+  return origin === store.origin ? String(seq) : `${shortOrigin(store, origin)}:${seq}`;
 }
 
 function opPosition(store: Store, origin: string, seq: number, text: string): Position {

@@ -1,12 +1,14 @@
 // The HTTP face of a replica: capnweb over a WebSocket on /ws and as HTTP batch on POST /api,
-// GET /health, and read-only JSON routes (wsd's /__wsd/info and /__wsd/stats). With a token,
-// every route but /health wants `Authorization: Bearer <token>`.
+// GET /health, read-only JSON routes (wsd's /__wsd/info and /__wsd/stats) and self-contained
+// HTML pages (wsd's /__wsd/timeline). With a token, every route but /health wants
+// `Authorization: Bearer <token>`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { nodeHttpBatchRpcResponse, newWebSocketRpcSession } from 'capnweb';
 import { WebSocketServer } from 'ws';
 import { MESSAGE_BYTES_MAX } from '../log/index.ts';
+import { SELF_CONTAINED_CSP } from '../projections/index.ts';
 import type { Session } from './rpc-surface.ts';
 
 export interface HttpServer {
@@ -24,6 +26,8 @@ export interface HttpServerOptions {
   session: (caller: string) => Session;
   /** GET routes that answer JSON */
   json?: Record<string, () => unknown>;
+  /** GET routes that answer a self-contained HTML page made for the query (which loads nothing); a BadRequestError is a 400 */
+  pages?: Record<string, (query: URLSearchParams) => string>;
   /** routes that answer for themselves (wsd's /mcp), behind the token like the rest */
   handlers?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /**
@@ -32,6 +36,9 @@ export interface HttpServerOptions {
    */
   messageBytesMax?: number;
 }
+
+/** A request the caller got wrong (a bad query): 400, with the message as its one line. */
+export class BadRequestError extends Error {}
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -54,10 +61,10 @@ function refuseUpgrade(socket: Duplex, status: string, body: string, headers = '
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
 }
 
-/** The path of a request, or null when its target does not parse. */
-function pathOf(req: IncomingMessage): string | null {
+/** The target of a request, or null when it does not parse. */
+function targetOf(req: IncomingMessage): URL | null {
   try {
-    return new URL(req.url ?? '/', 'http://localhost').pathname;
+    return new URL(req.url ?? '/', 'http://localhost');
   } catch {
     return null;
   }
@@ -72,8 +79,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const wss = new WebSocketServer({ noServer: true, maxPayload: messageBytesMax });
   const sessions = new Set<Session>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = pathOf(req);
-    if (path === null) return text(res, 400, 'bad request target\n');
+    const target = targetOf(req);
+    if (target === null) return text(res, 400, 'bad request target\n');
+    const path = target.pathname;
     const only = (method: string) => {
       if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return true;
       text(res, 405, 'method not allowed\n', { allow: method === 'GET' ? 'GET, HEAD' : method });
@@ -102,6 +110,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const handler = options.handlers?.[path];
     if (handler) return handler(req, res);
+    const page = options.pages?.[path];
+    if (page) {
+      if (!only('GET')) return;
+      let html: string;
+      try {
+        html = page(target.searchParams);
+      } catch (error) {
+        if (error instanceof BadRequestError) return text(res, 400, `${error.message}\n`);
+        throw error;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': SELF_CONTAINED_CSP, 'cache-control': 'no-store' });
+      res.end(html);
+      return;
+    }
     const route = path === '/' ? () => ({}) : json[path];
     if (!route) return text(res, 404, 'not found\n');
     if (!only('GET')) return;
@@ -109,7 +131,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     res.end(`${JSON.stringify(route())}\n`);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathOf(req) !== '/ws') return refuseUpgrade(socket, '404 Not Found', 'not found\n');
+    if (targetOf(req)?.pathname !== '/ws') return refuseUpgrade(socket, '404 Not Found', 'not found\n');
     if (!authorized(req)) return refuseUpgrade(socket, '401 Unauthorized', 'unauthorized\n', 'www-authenticate: Bearer\r\n');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = options.session(callerOf('ws', req));

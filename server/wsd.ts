@@ -15,6 +15,7 @@ import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
 import { mcpHttpHandler } from './mcp.ts';
 import { statsReporter } from './stats.ts';
+import { timelineRoute } from './timeline-route.ts';
 import { workspaceSession, type Workspace } from './workspace-service.ts';
 
 /** Ops commit together within this window (fsync and sync commit at once). */
@@ -72,6 +73,7 @@ export async function startWsd(config: WsdConfig, env: NodeJS.ProcessEnv): Promi
       token: config.token,
       session: (caller) => workspaceSession(workspace, caller),
       json: { '/__wsd/info': info, '/__wsd/stats': workspace.stats },
+      pages: { '/__wsd/timeline': timelineRoute(store, `wsd ${config.mountPoint}`) },
       // the agent tools over MCP, on the daemon's own filesystem (one set of write buffers)
       handlers: { '/mcp': mcpHttpHandler(new StoreWorkspace({}, { store, fs, r2: null, bucket: null })) },
       messageBytesMax: WSD_MESSAGE_BYTES_MAX,

@@ -1,18 +1,8 @@
-// The human forms shared by log, show, diff, blame and changes: who made an op, which ops an
-// --actor names, a file change with its diff.
+// The human forms shared by log, show, diff, blame and changes: which ops an --actor names, an
+// op's time and label, a file change with its diff (who made an op: projections/actors.ts).
 import { tsMs, type Actor, type Op } from '../../log/index.ts';
 import { shortRef, type FileChange, type Store } from '../../index.ts';
 import { localTime } from './output.ts';
-
-/** An actor in a few words: kind, exec id, pid, command. */
-export function describeActor(actor: Actor | null): string {
-  if (!actor) return '(checkpoint)';
-  const parts: string[] = [actor.kind];
-  if (actor.id) parts.push(actor.id);
-  if (actor.pid !== undefined) parts.push(`pid ${actor.pid}`);
-  if (actor.command) parts.push(JSON.stringify(actor.command.length > 60 ? `${actor.command.slice(0, 59)}…` : actor.command));
-  return parts.join(' ');
-}
 
 /** `--actor`: an exec id, a pid or an actor kind exactly, or part of a command line. */
 export function matchesActor(actor: Actor, wanted: string): boolean {

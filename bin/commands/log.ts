@@ -2,8 +2,8 @@
 // it applied, from the node index) and who made it. --path follows one file through renames;
 // --since/--until/--tail/--limit/--reverse bound it; --actor picks one command's ops.
 import { manifestCount, type Op, type StoredOp } from '../../log/index.ts';
-import { History, resolvePosition, showName, type HistoryEntry } from '../../index.ts';
-import { describeActor, matchesActor, opLabel, opTime } from './history-format.ts';
+import { describeActor, History, resolvePosition, showName, type HistoryEntry } from '../../index.ts';
+import { matchesActor, opLabel, opTime } from './history-format.ts';
 import { openExisting, UsageError } from './common.ts';
 import { openOutput, progress } from './output.ts';
 

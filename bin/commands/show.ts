@@ -1,8 +1,8 @@
 // show: one op, who made it, and what it changed (the content diff it made).
-import { History, resolvePosition } from '../../index.ts';
+import { describeActor, History, resolvePosition } from '../../index.ts';
 import { needArg, openExisting } from './common.ts';
 import { printChanges } from './diff.ts';
-import { describeActor, opLabel, opTime } from './history-format.ts';
+import { opLabel, opTime } from './history-format.ts';
 import { openOutput } from './output.ts';
 
 export async function runShow([db, opText]: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
