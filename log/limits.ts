@@ -105,6 +105,14 @@ export const DIFF_PAGE_FILES_MAX = 256;
 export const DIFF_TEXT_BYTES_MAX = 1024 * 1024;
 /** Bytes of unified diff text in one diff page; a page stops at the file that passes it. */
 export const DIFF_PAGE_BYTES_MAX = 4 * 1024 * 1024;
+/** Bytes of file content one diff page reads; a page stops at the op that passes it. */
+export const DIFF_PAGE_READ_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Lines added plus removed a diff made on a server's thread (wsd, the Durable Object, the
+ * timeline) looks for before it gives up: diff time grows with the square of the edit (two
+ * unrelated 1 MiB texts: 0.2 s to give up here, tens of seconds to finish).
+ */
+export const DIFF_EDIT_LINES_MAX = 2000;
 /** Versions of one file blame reads. */
 export const BLAME_VERSIONS_MAX = 10_000;
 /** Bytes of content blame reads over all versions. */
@@ -115,7 +123,5 @@ export const BLAME_READ_BYTES_MAX = 256 * 1024 * 1024;
 export const TIMELINE_OPS_MAX = 1000;
 /** Bytes of file content the diffs of one timeline page read, in all; files past it are listed without a diff. */
 export const TIMELINE_DIFF_READ_BYTES_MAX = 8 * 1024 * 1024;
-/** Lines added plus removed one diff of a timeline page looks for (two unrelated 1 MiB texts: 0.2 s to give up). */
-export const TIMELINE_DIFF_EDIT_LINES_MAX = 2000;
 /** Bytes of unified diff text one timeline page embeds (each distinct diff once). */
 export const TIMELINE_PATCH_BYTES_MAX = 2 * 1024 * 1024;

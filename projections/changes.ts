@@ -5,7 +5,7 @@
 // in the range, never the log's length; a long range answers in pages with a cursor.
 import { formatPatch, structuredPatch } from 'diff';
 import {
-  DIFF_PAGE_BYTES_MAX, DIFF_PAGE_FILES_MAX, DIFF_SCAN_OPS_MAX, DIFF_TEXT_BYTES_MAX, indexRows, manifestFind, ZERO_CHUNK,
+  DIFF_PAGE_BYTES_MAX, DIFF_PAGE_FILES_MAX, DIFF_PAGE_READ_BYTES_MAX, DIFF_SCAN_OPS_MAX, DIFF_TEXT_BYTES_MAX, indexRows, manifestFind, ZERO_CHUNK,
   type ChunkStore, type NodeType, type Op, type Ts,
 } from '../log/index.ts';
 import { showName } from './canonical.ts';
@@ -177,9 +177,14 @@ export function diffPage(history: NodeHistory, from: Ts, to: Ts, options: DiffOp
   let cursor = start;
   let scanned = 0;
   let patchBytes = 0;
+  // What this page reads is counted on the caller's budget, or on one of its own.
+  const reads = options.readBudget ?? { bytes: Number.MAX_SAFE_INTEGER };
+  const readsAtStart = reads.bytes;
+  options = { ...options, readBudget: reads };
   for (const { op, id } of history.store.log.scan(start, Math.min(DIFF_SCAN_OPS_MAX, 1024))) {
     if (op.ts > to) break;
-    if (scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax || patchBytes >= DIFF_PAGE_BYTES_MAX) return { changes: foldReplacements(history, changes, to, options), cursor, more: true };
+    const full = scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax || patchBytes >= DIFF_PAGE_BYTES_MAX || readsAtStart - reads.bytes >= DIFF_PAGE_READ_BYTES_MAX;
+    if (full) return { changes: foldReplacements(history, changes, to, options), cursor, more: true };
     scanned++;
     for (const node of nodesOf(history, op, id)) {
       if (seen.has(node) || (start > from && history.index.touched(node, from, start))) continue;

@@ -2,6 +2,7 @@
 // show, one command's changes, pages, and what a checkpoint leaves.
 import { describe, expect, it } from 'vitest';
 import { FileSystem, History, openStore, resolvePosition } from '../index.ts';
+import { DIFF_PAGE_READ_BYTES_MAX, DIFF_TEXT_BYTES_MAX } from '../log/index.ts';
 
 /** make writes a file, `sed -i` saves it through a temporary name, an editor appends, a mv renames it. */
 function session() {
@@ -65,6 +66,25 @@ describe('history', () => {
     const removed = history.diff(resolvePosition(store, '12'), resolvePosition(store, '13'));
     expect(removed.changes).toMatchObject([{ status: 'removed', path: '/gone.txt', removed: 1 }]);
     expect(() => history.diff(resolvePosition(store, '8'), resolvePosition(store, '7'))).toThrow(/goes forward/);
+  });
+
+  it('ends a diff page at the op past which it has read DIFF_PAGE_READ_BYTES_MAX of content, and the next page reads on', () => {
+    const store = openStore();
+    const fs = FileSystem.live(store);
+    const files = Math.ceil(DIFF_PAGE_READ_BYTES_MAX / DIFF_TEXT_BYTES_MAX) + 2;
+    for (let i = 0; i < files; i++) fs.writeFile(`/f${i}.txt`, `${'x'.repeat(DIFF_TEXT_BYTES_MAX - 1)}\n`);
+    const history = new History(store);
+    const to = resolvePosition(store, String(store.log.seqOf(store.origin)));
+    const seen: string[] = [];
+    let page = history.diff(resolvePosition(store, '1m'), to, { patch: true });
+    expect(page.more).toBe(true);
+    expect(page.changes.length).toBeLessThan(files);
+    seen.push(...page.changes.map((c) => c.path));
+    while (page.more) {
+      page = history.diff(resolvePosition(store, '1m'), to, { patch: true, after: page.cursor });
+      seen.push(...page.changes.map((c) => c.path));
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: files }, (_, i) => `/f${i}.txt`).sort());
   });
 
   it('shows one op with its diff, and what one command changed', () => {

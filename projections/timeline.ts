@@ -2,10 +2,10 @@
 // an RPC caller, a tool call; another replica's apart from this one's), the conflicts among them,
 // and what each lane and each op changed, with unified diffs from the History machinery that
 // `changes` and `show` use. Bounded whatever the range: the newest TIMELINE_OPS_MAX ops, diffs
-// that read at most TIMELINE_DIFF_READ_BYTES_MAX, stop at TIMELINE_DIFF_EDIT_LINES_MAX and embed
+// that read at most TIMELINE_DIFF_READ_BYTES_MAX, stop at DIFF_EDIT_LINES_MAX and embed
 // at most TIMELINE_PATCH_BYTES_MAX, and the result says what it cut. timeline-page.ts shows it.
 import {
-  DIFF_TEXT_BYTES_MAX, formatRef, NodeRole, TIMELINE_DIFF_EDIT_LINES_MAX, TIMELINE_DIFF_READ_BYTES_MAX, TIMELINE_OPS_MAX, TIMELINE_PATCH_BYTES_MAX, TRASH_REF, tsMs,
+  DIFF_TEXT_BYTES_MAX, formatRef, NodeRole, DIFF_EDIT_LINES_MAX, TIMELINE_DIFF_READ_BYTES_MAX, TIMELINE_OPS_MAX, TIMELINE_PATCH_BYTES_MAX, TRASH_REF, tsMs,
   type Actor, type Op, type OpKind, type StoredOp, type Ts,
 } from '../log/index.ts';
 import { describeActor } from './actors.ts';
@@ -217,7 +217,7 @@ function findConflicts(store: Store, history: History, picked: readonly StoredOp
  * op's (newest first), all reading from one budget; each distinct diff is embedded once.
  */
 function diffAll(history: History, picked: readonly StoredOp[], laneOps: readonly StoredOp[][], timeline: Timeline): void {
-  const options: DiffOptions = { patch: true, readBudget: { bytes: TIMELINE_DIFF_READ_BYTES_MAX }, editLinesMax: TIMELINE_DIFF_EDIT_LINES_MAX };
+  const options: DiffOptions = { patch: true, readBudget: { bytes: TIMELINE_DIFF_READ_BYTES_MAX }, editLinesMax: DIFF_EDIT_LINES_MAX };
   const patches = new Map<string, number>();
   let patchBytes = 0;
   const embed = (change: FileChange): TimelineChange => {

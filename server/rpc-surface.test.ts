@@ -8,6 +8,7 @@ import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { FileSystem, openStore } from '../index.ts';
+import { DIFF_EDIT_LINES_MAX } from '../log/index.ts';
 import { ExecRunner } from './exec-runner.ts';
 import { startHttpServer, type HttpServer } from './http-server.ts';
 import { DURABLE_METHODS, durableSession } from './durable-object.ts';
@@ -99,6 +100,15 @@ describe('a wsd session over a WebSocket', () => {
     expect(diff.changes).toMatchObject([{ status: 'changed', path: '/h.txt', added: 1 }]);
     expect(diff.changes[0]!.patch).toContain('+two');
     expect(((await call('blame', '/h.txt')) as { lines: Array<{ text: string }> }).lines.map((l) => l.text)).toEqual(['one', 'two']);
+    // Two unrelated texts: the server's diff gives up past DIFF_EDIT_LINES_MAX instead of taking seconds.
+    const lines = (tag: string) => Array.from({ length: DIFF_EDIT_LINES_MAX }, (_, i) => `${tag} ${i}`).join('\n');
+    await api.writeFile('/big.txt', lines('old'));
+    const before = ws.store.log.seqOf(ws.store.origin);
+    await api.writeFile('/big.txt', lines('new'));
+    const big = await call('diff', String(before), null, { patch: true }) as { changes: Array<{ path: string; note?: string; patch?: string }> };
+    expect(big.changes).toMatchObject([{ path: '/big.txt', note: 'too many edits' }]);
+    expect(big.changes[0]!.patch).toBeUndefined();
+    await api.unlink('/big.txt');
     const past = await call('at', String(first)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
     expect(new TextDecoder().decode(await past.readFile!('/h.txt') as Uint8Array)).toBe('one\n');
     expect(await past.exists!('/h.tmp')).toBe(false);
