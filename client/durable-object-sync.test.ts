@@ -2,7 +2,7 @@
 // UPSTREAM_URL is the Worker's /workspaces/<name>/ws, and the Durable Object on workerd
 // (miniflare). A wsd and the object converge after writes on both sides; two wsd daemons whose
 // only link is the object converge after a partition with concurrent edits of one file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newWebSocketRpcSession, type RpcStub } from 'capnweb';
@@ -65,7 +65,9 @@ describe('wsd with the Durable Object as its upstream', () => {
     const want = { 'dir': undefined, 'from-mount.txt': 'mount\n', 'from-object.txt': 'object\n' };
     await until('the mount to show the object\'s files', () => {
       const names = readdirSync(env.MOUNT_POINT).sort();
-      return names.join() === Object.keys(want).join() && readFileSync(join(env.MOUNT_POINT, 'dir/nested.txt'), 'utf8') === 'nested\n' ? true : undefined;
+      // The mkdir and the write are two calls: a sync between them shows the directory empty.
+      const nested = join(env.MOUNT_POINT, 'dir/nested.txt');
+      return names.join() === Object.keys(want).join() && existsSync(nested) && readFileSync(nested, 'utf8') === 'nested\n' ? true : undefined;
     });
     await until('the object to hold the mount\'s file', async () => ((await api.exists('/from-mount.txt')) ? true : undefined));
     await equalPositions(wsd, api);
