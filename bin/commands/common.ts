@@ -1,7 +1,9 @@
-// Shared by the CLI commands: opening a store that must exist, usage errors.
+// Shared by the CLI commands: opening a store that must exist, usage errors. Commands import the
+// modules they use rather than the library's index.ts: every module loaded is startup time.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openStore, type OpenStoreOptions, type Store } from '../../index.ts';
+import { openStore, type OpenStoreOptions } from '../../open-store.ts';
+import type { Store } from '../../projections/store.ts';
 import { needArg } from './usage.ts';
 
 export { needArg, UsageError } from './usage.ts';
