@@ -107,6 +107,17 @@ function opFromTrustedArray(array: unknown[]): Op {
   return op as unknown as Op;
 }
 
+// Every op is a msgpack array of at most 15 items, so its header is one byte (a fixarray), and its
+// format and kind code are one-byte integers: the kind is the third byte.
+assert(Math.max(...Object.values(FIELDS).map((fields) => fields.length)) + 6 <= 15, 'an op must fit a msgpack fixarray');
+
+/** The kind of op bytes this store wrote, read without decoding them (a scan for one kind). */
+export function kindOf(bytes: Uint8Array): OpKind {
+  const kind = KIND_CODES[bytes[2]!];
+  assert((bytes[0]! & 0xf0) === 0x90 && (bytes[1] === 1 || bytes[1] === 2) && kind !== undefined, 'op bytes must start with a fixarray, a format and a kind code');
+  return kind;
+}
+
 /** Ops this codec validated (frozen, so they stay valid): checking one again is free. */
 const validated = new WeakSet<object>();
 

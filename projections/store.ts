@@ -2,11 +2,11 @@
 // the replica's identity and clock. Appending an op and applying it happen in one transaction,
 // so the projections always equal the replay of a log prefix.
 import { createHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
 import {
-  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
-  systemClock, unpackManifest,
-  type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
+  checkOp, CheckpointError, ChunkStore, covers, decodeOp, encodeOp, formatRef, hex, Hlc, kindOf, LogStore, mapRefs, newOrigin,
+  REFS_COUNT_MAX, systemClock, unpackManifest,
+  type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SetContentBody, type SqlAdapter, type StoredOp, type Ts,
+  type VersionVector,
 } from '../log/index.ts';
 import { checkpointChunks } from './checkpoint-state.ts';
 import { checkpointAt } from './compaction.ts';
@@ -298,9 +298,9 @@ export class Store {
   /** Hex sha256 of every chunk some op in the log or the checkpoint references (the live set for gc). */
   referencedChunks(): Set<string> {
     const live = new Set(checkpointChunks(this.log.checkpointPages()).keys());
-    for (const { op } of this.log.scan()) {
-      if (op.kind !== 'setContent') continue;
-      for (const chunk of unpackManifest(op.manifest)) live.add(hex(chunk.hash));
+    for (const { bytes } of this.log.scanBytes()) {
+      if (kindOf(bytes) !== 'setContent') continue;
+      for (const chunk of unpackManifest((decodeOp(bytes, true) as SetContentBody).manifest)) live.add(hex(chunk.hash));
     }
     return live;
   }
@@ -316,13 +316,25 @@ export class Store {
   }
 }
 
-const rowPackr = new Packr({ useRecords: false, variableMapSize: true });
+/** Rows read per statement while hashing: memory stays bounded whatever the projections hold. */
+const HASH_PAGE_ROWS = 4096;
 
-/** sha256 over every projection row in key order: equal hashes mean equal projections. */
+/**
+ * sha256 over every projection row in key order: equal hashes mean equal projections. SQLite
+ * writes each row as one line of text (quote() is typed and exact, floats included) and the rows
+ * are read a page at a time by key, so a row costs one string, not an object and an encoding.
+ */
 export function hashProjections(sql: SqlAdapter): string {
   const digest = createHash('sha256');
   for (const [table, order] of Object.entries(PROJECTION_TABLES)) {
-    for (const row of sql.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all()) digest.update(rowPackr.pack([table, Object.values(row)]));
+    const line = sql.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`).all().map(({ name }) => `quote(${name})`).join(" || ',' || ");
+    const after = `(${order}) > (${order.split(', ').map(() => '?').join(', ')})`;
+    const page = (where: string) => sql.prepare(`SELECT ${line} || char(10), ${order} FROM ${table} ${where} ORDER BY ${order} LIMIT ${HASH_PAGE_ROWS}`);
+    const [first, next] = [page(''), page(`WHERE ${after}`)];
+    digest.update(`${table}\n`);
+    for (let rows = first.values(); rows.length > 0; rows = rows.length < HASH_PAGE_ROWS ? [] : next.values(...rows[rows.length - 1]!.slice(1))) {
+      for (const [text] of rows) digest.update(text as string);
+    }
   }
   return digest.digest('hex');
 }
