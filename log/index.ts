@@ -15,6 +15,7 @@ export { DoSqlite, DoLimitError, type DoStorage } from './sqlite-do.ts';
 export { LogStore, GapError, type StoredOp } from './log-store.ts';
 export { ChunkStore, ChunkHashError, ChunkNotLoadedError, MissingChunkError, sha256, hex } from './chunk-store.ts';
 export { BulkWriter } from './bulk.ts';
+export * from './export-format.ts';
 export { PrefixedSql } from './sql-scratch.ts';
 export { R2Chunks, chunkKey, type Bucket } from './r2-chunks.ts';
 export { indexRows, NodeIndex, NodeRole } from './node-index.ts';

@@ -12,7 +12,7 @@ import { checkpointChunks } from './checkpoint-state.ts';
 import { checkpointAt } from './compaction.ts';
 import { Projector } from './projector.ts';
 import type { Reader } from './reader.ts';
-import { PROJECTION_LAYOUT, PROJECTION_TABLES } from './schema.ts';
+import { PROJECTION_LAYOUT, PROJECTION_TABLES, scanTable, type ProjectionTable } from './schema.ts';
 
 /** Concurrent edits of one file: the winner keeps the path, each loser shows as a conflict copy. */
 export interface ConflictEvent {
@@ -316,25 +316,17 @@ export class Store {
   }
 }
 
-/** Rows read per statement while hashing: memory stays bounded whatever the projections hold. */
-const HASH_PAGE_ROWS = 4096;
-
 /**
  * sha256 over every projection row in key order: equal hashes mean equal projections. SQLite
- * writes each row as one line of text (quote() is typed and exact, floats included) and the rows
- * are read a page at a time by key, so a row costs one string, not an object and an encoding.
+ * writes each row as one line of text (quote() is typed and exact, floats included), so a row
+ * costs one string, not an object and an encoding.
  */
 export function hashProjections(sql: SqlAdapter): string {
   const digest = createHash('sha256');
-  for (const [table, order] of Object.entries(PROJECTION_TABLES)) {
+  for (const table of Object.keys(PROJECTION_TABLES) as ProjectionTable[]) {
     const line = sql.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`).all().map(({ name }) => `quote(${name})`).join(" || ',' || ");
-    const after = `(${order}) > (${order.split(', ').map(() => '?').join(', ')})`;
-    const page = (where: string) => sql.prepare(`SELECT ${line} || char(10), ${order} FROM ${table} ${where} ORDER BY ${order} LIMIT ${HASH_PAGE_ROWS}`);
-    const [first, next] = [page(''), page(`WHERE ${after}`)];
     digest.update(`${table}\n`);
-    for (let rows = first.values(); rows.length > 0; rows = rows.length < HASH_PAGE_ROWS ? [] : next.values(...rows[rows.length - 1]!.slice(1))) {
-      for (const [text] of rows) digest.update(text as string);
-    }
+    for (const [text] of scanTable(sql, table, `${line} || char(10)`)) digest.update(text as string);
   }
   return digest.digest('hex');
 }
