@@ -129,7 +129,7 @@ export function decodeRecord(body: Uint8Array): ExportRecord {
   if (!Array.isArray(value) || typeof value[0] !== 'string') throw corrupt('it is not a tagged array');
   const [type, a, b] = value as [string, unknown, unknown];
   const arity = (n: number) => {
-    if (value.length !== n) throw corrupt(`a ${type} record has ${value.length - 1} fields, not ${n - 1}`);
+    if (value.length !== n) throw corrupt(`its ${type} record has ${value.length - 1} fields, not ${n - 1}`);
   };
   switch (type) {
     case 'header':
