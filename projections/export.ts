@@ -4,7 +4,7 @@
 // version vector, fingerprint and the state digest of its projections) against what loading gave.
 // The imported store holds the same ops under their own origins (spec/history.md, "Export").
 import {
-  CheckpointError, ChunkHashError, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
+  assert, CheckpointError, ChunkHashError, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
   GapError, hex, kindOf, OP_PAGE_COUNT, opDigest, OpFormatError, pagesDigest, SnapshotRequiredError, unpackId, unpackManifest, xorInto,
   type ExportHeader, type ExportRecord, type SetContentBody, type Ts, type VersionVector,
 } from '../log/index.ts';
@@ -44,7 +44,7 @@ function stateAt(store: Store, at: Ts | ''): string {
  * in pages, each chunk once just before the first op that names it, then the end. The caller reads
  * the store in one transaction, so that both passes see the same ops.
  */
-export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: number) => void): Generator<ExportRecord> {
+export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: number, total: number) => void): Generator<ExportRecord> {
   const checkpoint = store.log.checkpoint;
   if (checkpoint && at < checkpoint.ts) throw new CheckpointError(`${at} is before the checkpoint at ${checkpoint.ts}: that history was compacted`);
   const fingerprint = Buffer.from(checkpoint?.fingerprint ?? EMPTY_FINGERPRINT, 'hex');
@@ -77,7 +77,7 @@ export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: num
     if (kindOf(bytes) === 'setContent') yield* chunks(chunksOf(bytes));
     if (page.length > 0 && (page.length >= OP_PAGE_COUNT || pageBytes + bytes.length > EXPORT_OPS_RECORD_BYTES_MAX)) {
       yield { type: 'ops', ops: page };
-      onProgress?.(done);
+      onProgress?.(done, ops);
       [page, pageBytes] = [[], 0];
     }
     page.push(bytes);
@@ -85,8 +85,8 @@ export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: num
     done++;
   }
   if (page.length > 0) yield { type: 'ops', ops: page };
-  onProgress?.(done);
-  if (done !== ops || unwritten.size > 0) throw new Error(`the store changed while it was exported (${done} of ${ops} ops, ${unwritten.size} chunks unwritten): read it in one transaction`);
+  onProgress?.(done, ops);
+  assert(done === ops && unwritten.size === 0, `the store changed while it was exported (${done} of ${ops} ops, ${unwritten.size} chunks unwritten): read it in one transaction`);
   yield { type: 'end' };
 }
 

@@ -23,14 +23,14 @@ export function runExport([db, out]: string[], values: { at?: string | boolean; 
     store.sql.exec('BEGIN');
     store.log.reload();
     const position = typeof values.at === 'string' ? resolvePosition(store, values.at) : latestPosition(store);
-    const bar = progress('export', store.log.count());
+    let bar = null as ReturnType<typeof progress> | null;
     let header: ExportHeader | undefined;
     try {
       createNew(file, (temporary) => {
         const fd = openSync(temporary, 'wx');
         try {
           writeAll(fd, preamble());
-          for (const record of exportRecords(store, position.ts, (done) => bar.update(done))) {
+          for (const record of exportRecords(store, position.ts, (done, total) => (bar ??= progress('export', total)).update(done))) {
             if (record.type === 'header') header = record.header;
             writeAll(fd, encodeRecord(record));
           }
@@ -40,7 +40,7 @@ export function runExport([db, out]: string[], values: { at?: string | boolean; 
         }
       });
     } finally {
-      bar.stop();
+      bar?.stop();
     }
     const { ops, chunks, checkpoint, fingerprint } = header!;
     const report = {
