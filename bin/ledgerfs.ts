@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline, verify,
-// replay, compact, fork, export, import, mount, mcp, bench), and the Worker + Durable Object replicas run locally
-// (worker). The daemon that serves a replica
-// over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
-// so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline,
+// verify, replay, compact, fork, export, import, mount, mcp, bench), and the Worker + Durable Object
+// replicas run locally (worker). The daemon that serves a replica over HTTP, mounts it and runs
+// commands is bin/wsd.ts. Each command declares its options here, so `ledgerfs help <command>`
+// lists every one and an unknown one is a usage error (exit 2).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
