@@ -4,9 +4,9 @@
 // version vector, fingerprint and the state digest of its projections) against what loading gave.
 // The imported store holds the same ops under their own origins (spec/history.md, "Export").
 import {
-  assert, CheckpointError, ChunkHashError, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
-  GapError, hex, kindOf, OP_PAGE_COUNT, opDigest, OpFormatError, pagesDigest, SnapshotRequiredError, unpackId, unpackManifest, xorInto,
-  type ExportHeader, type ExportRecord, type SetContentBody, type Ts, type VersionVector,
+  assert, CheckpointError, ChunkHashError, chunksNamed, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
+  GapError, hex, OP_PAGE_COUNT, opDigest, OpFormatError, pagesDigest, SnapshotRequiredError, unpackId, unpackManifest, xorInto,
+  type ExportHeader, type ExportRecord, type Ts, type VersionVector,
 } from '../log/index.ts';
 import { checkpointChunks, stateDigest } from './checkpoint-state.ts';
 import { Projector } from './projector.ts';
@@ -14,9 +14,6 @@ import { PROJECTION_LAYOUT } from './schema.ts';
 import type { Store } from './store.ts';
 
 const corrupt = (detail: string) => new ExportFormatError(`is corrupt: ${detail}`);
-
-/** The chunk hashes a setContent names. */
-const chunksOf = (bytes: Uint8Array) => unpackManifest((decodeOp(bytes, true) as SetContentBody).manifest).map((chunk) => chunk.hash);
 
 /** The ops up to `at`, their bytes undecoded, with the origin (a timestamp ends with it) and seq (a local id's low bits). */
 function* opsUpTo(store: Store, at: Ts | '') {
@@ -57,7 +54,7 @@ export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: num
     xorInto(fingerprint, opDigest(bytes));
     versionVector[origin] = seq;
     ops++;
-    if (kindOf(bytes) === 'setContent') for (const hash of chunksOf(bytes)) unwritten.set(hex(hash), hash);
+    for (const hash of chunksNamed(bytes)) unwritten.set(hex(hash), hash);
   }
   const header: ExportHeader = {
     origin: store.origin, at, layout: PROJECTION_LAYOUT, checkpoint, ops, chunks: unwritten.size, versionVector,
@@ -74,7 +71,7 @@ export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: num
   let pageBytes = 0;
   let done = 0;
   for (const { bytes } of opsUpTo(store, at)) {
-    if (kindOf(bytes) === 'setContent') yield* chunks(chunksOf(bytes));
+    yield* chunks(chunksNamed(bytes));
     if (page.length > 0 && (page.length >= OP_PAGE_COUNT || pageBytes + bytes.length > EXPORT_OPS_RECORD_BYTES_MAX)) {
       yield { type: 'ops', ops: page };
       onProgress?.(done, ops);

@@ -3,10 +3,9 @@
 // so the projections always equal the replay of a log prefix.
 import { createHash } from 'node:crypto';
 import {
-  checkOp, CheckpointError, ChunkStore, covers, decodeOp, encodeOp, formatRef, hex, Hlc, kindOf, LogStore, mapRefs, newOrigin,
-  REFS_COUNT_MAX, systemClock, unpackManifest,
-  type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SetContentBody, type SqlAdapter, type StoredOp, type Ts,
-  type VersionVector,
+  checkOp, CheckpointError, ChunkStore, chunksNamed, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
+  systemClock,
+  type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
 import { checkpointChunks } from './checkpoint-state.ts';
 import { checkpointAt } from './compaction.ts';
@@ -298,10 +297,7 @@ export class Store {
   /** Hex sha256 of every chunk some op in the log or the checkpoint references (the live set for gc). */
   referencedChunks(): Set<string> {
     const live = new Set(checkpointChunks(this.log.checkpointPages()).keys());
-    for (const { bytes } of this.log.scanBytes()) {
-      if (kindOf(bytes) !== 'setContent') continue;
-      for (const chunk of unpackManifest((decodeOp(bytes, true) as SetContentBody).manifest)) live.add(hex(chunk.hash));
-    }
+    for (const { bytes } of this.log.scanBytes()) for (const hash of chunksNamed(bytes)) live.add(hex(hash));
     return live;
   }
 
