@@ -2,35 +2,13 @@
 // The Durable Object replica opens the same Store on its own storage (server/durable-object.ts).
 import { resolve } from 'node:path';
 import { SyncClient } from './client/sync.ts';
-import { openSqlite, type NodeSqliteOptions } from './log/sqlite-node.ts';
-import { openStoreFile } from './log/store-file.ts';
-import { Store, Workspace as StoreWorkspace, type StoreOptions, type WorkspaceOptions } from './projections/index.ts';
+import { openStore } from './open-store.ts';
+import { Workspace as StoreWorkspace, type Store, type WorkspaceOptions } from './projections/index.ts';
 
 export * from './projections/index.ts';
 export { openSqlite, NodeSqlite, type NodeSqliteOptions } from './log/sqlite-node.ts';
 export { openStoreFile, StoreFileError } from './log/store-file.ts';
-
-export interface OpenStoreOptions extends StoreOptions, NodeSqliteOptions {
-  /** A database file, or ':memory:' (the default). */
-  file?: string;
-  /** Refuse a file that is not a store already (instead of making a new or empty file one). */
-  existing?: boolean;
-}
-
-/**
- * Opens (or creates) a store in memory or in a file; a file is opened by its one owner, or
- * read-only (log/store-file.ts).
- */
-export function openStore(options: OpenStoreOptions = {}): Store {
-  const file = options.file ?? ':memory:';
-  const sql = file === ':memory:' ? openSqlite(file) : openStoreFile(file, options);
-  try {
-    return new Store(sql, options);
-  } catch (error) {
-    sql.close();
-    throw error;
-  }
-}
+export { openStore, type OpenStoreOptions } from './open-store.ts';
 
 export interface NodeWorkspaceOptions extends Omit<WorkspaceOptions, 'sql'> {
   /** A ledgerfs Store, a Durable Object's storage, or a database file (':memory:' for one in memory). */

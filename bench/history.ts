@@ -1,8 +1,9 @@
 // bench history: a store of `ops` ops (default 100k) in which one text file has 1,000 versions,
 // the rest a filesystem-shaped mix; then the history commands as a user runs them, each a fresh
-// `ledgerfs` process (so the figure includes starting Node and loading its modules, shown as the
-// floor `log --limit 0`): log --limit 100, log --tail 100, log --path, blame, show, diff between
-// two versions of the file, and verify; and the same queries in process, on an open store.
+// process as `npx ledgerfs` starts it (bin/ledgerfs.mjs: the figure includes starting Node and
+// loading its modules, shown as the floor `log --limit 0`): log --limit 100, log --tail 100,
+// log --path, blame, show, diff between two versions of the file, and verify; and the same
+// queries in process, on an open store.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import type { BenchRow } from './report.ts';
 
 const VERSIONS = 1000;
 const LINES = 100;
-const CLI = join(import.meta.dirname, '..', 'bin', 'ledgerfs.ts');
+const CLI = join(import.meta.dirname, '..', 'bin', 'ledgerfs.mjs');
 
 export function benchHistory({ ops }: { ops: number }): { rows: BenchRow[]; extra: Record<string, unknown> } {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-bench-history-'));

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline, verify,
-// replay, compact, fork, mount, mcp, bench), and the Worker + Durable Object replicas run locally
-// (worker). The daemon that serves a replica
-// over HTTP, mounts it and runs commands is bin/wsd.ts. Each command declares its options here,
-// so `ledgerfs help <command>` lists every one and an unknown one is a usage error (exit 2).
+// ledgerfs: command-line tools over a store file (init, log, show, diff, blame, changes, timeline,
+// verify, replay, compact, fork, export, import, mount, mcp, bench), and the Worker + Durable Object
+// replicas run locally (worker). The daemon that serves a replica over HTTP, mounts it and runs
+// commands is bin/wsd.ts. Each command declares its options here, so `ledgerfs help <command>`
+// lists every one and an unknown one is a usage error (exit 2).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -76,6 +76,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     load: async () => (await import('./commands/compact.ts')).runCompact,
   },
   fork: { args: '<db> <new.db>', summary: 'a new replica (its own origin) whose log is the prefix up to a position', options: { ...at('the position (required)'), ...json }, load: async () => (await import('./commands/fork.ts')).runFork },
+  export: { args: '<db> <file>', summary: 'the workspace up to a position as one portable file: its ops, the chunks they name, its checkpoint', options: { ...at('the position (default: now)'), ...json }, load: async () => (await import('./commands/export.ts')).runExport },
+  import: { args: '<file> <new.db>', summary: 'a new store (its own origin) from an export file, every part checked', options: json, load: async () => (await import('./commands/import.ts')).runImport },
   mount: {
     args: '<db> <mountpoint>', summary: 'serve the store at a directory until SIGTERM, SIGINT or SIGHUP',
     options: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from 'msgpackr';
-import { checkOp, CHUNK_BYTES, decodeOp, EMPTY_MANIFEST, encodeOp, FILE_BYTES_MAX, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
+import { checkOp, chunksNamed, CHUNK_BYTES, decodeOp, EMPTY_MANIFEST, encodeOp, FILE_BYTES_MAX, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
 
 const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
 const TS = `0193b8a1c2d4.0000.${ORIGIN}`;
@@ -31,6 +31,10 @@ describe('op codec', () => {
     expect(decodeOp(bytes)).toEqual(op);
     expect(decodeOp(bytes, true)).toEqual(op);
     expect(Buffer.from(encodeOp(decodeOp(bytes))).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it.each(TABLE)('names the chunks of %s from its bytes', (_, op) => {
+    expect(chunksNamed(encodeOp(op))).toEqual(op.kind === 'setContent' ? [Buffer.alloc(32, 1)] : []);
   });
 
   it('has fixed bytes per kind', () => {

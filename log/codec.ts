@@ -13,7 +13,7 @@ import { isOrigin, isRef, TRASH_REF, type Ref } from './ids.ts';
 import { isTs } from './hlc.ts';
 import { ACTOR_TEXT_CHARS_MAX, CHUNK_BYTES, FILE_BYTES_MAX, SEQ_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, REFS_COUNT_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './limits.ts';
 import type { Actor, NodeType, Op, OpBody, OpKind } from './op.ts';
-import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount } from './manifest.ts';
+import { MANIFEST_RECORD_BYTES, manifestAt, manifestCount, unpackManifest } from './manifest.ts';
 
 /** The newest op format this code writes (only for ops that need it) and reads. */
 export const OP_FORMAT = 2;
@@ -105,6 +105,23 @@ function opFromTrustedArray(array: unknown[]): Op {
     op[field[0]] = 6 + i < array.length ? array[6 + i] : [];
   });
   return op as unknown as Op;
+}
+
+// Every op is a msgpack array of at most 15 items, so its header is one byte (a fixarray), and its
+// format and kind code are one-byte integers: the kind is the third byte.
+assert(Math.max(...Object.values(FIELDS).map((fields) => fields.length)) + 6 <= 15, 'an op must fit a msgpack fixarray');
+
+/** The kind of op bytes this store wrote, read without decoding them. */
+function kindOf(bytes: Uint8Array): OpKind {
+  const kind = KIND_CODES[bytes[2]!];
+  assert((bytes[0]! & 0xf0) === 0x90 && (bytes[1] === 1 || bytes[1] === 2) && kind !== undefined, 'op bytes must start with a fixarray, a format and a kind code');
+  return kind;
+}
+
+/** The hashes of the chunks op bytes this store wrote name: a setContent's; no other op is decoded. */
+export function chunksNamed(bytes: Uint8Array): Uint8Array[] {
+  if (kindOf(bytes) !== 'setContent') return [];
+  return unpackManifest((decodeOp(bytes, true) as Op & { kind: 'setContent' }).manifest).map((chunk) => chunk.hash);
 }
 
 /** Ops this codec validated (frozen, so they stay valid): checking one again is free. */

@@ -27,6 +27,14 @@ export const XATTR_NAME_BYTES_MAX = 255;
 export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
 /** Ops read or written per batch when a log is copied (fork). */
 export const OP_PAGE_COUNT = 4096;
+/** Export file: op bytes in one ops record (an op larger than this goes alone). */
+export const EXPORT_OPS_RECORD_BYTES_MAX = 1024 * 1024;
+/**
+ * Export file: the largest record an import reads. SQLite's largest value is 1e9 bytes, so no op,
+ * chunk or checkpoint page a store holds is larger; a length past this (or past the file's end) is
+ * corruption, refused before anything is allocated for it.
+ */
+export const EXPORT_RECORD_BYTES_MAX = 1_000_000_000 + 1024;
 /** Characters of one text field of an op's actor (an id, a command line). */
 export const ACTOR_TEXT_CHARS_MAX = 4096;
 /** Characters of a command line wsd records in the actor of an exec's ops (longer ones are cut). */

@@ -3,24 +3,24 @@
 // msgpack array of sections [table, columns, rows], each row its own msgpack array; pages stay
 // under CHECKPOINT_PAGE_BYTES_MAX so that one travels in one message (a single larger row, the
 // manifest of a file over 7 GiB, goes alone, as a large op does in a sync page).
-import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import {
-  CHECKPOINT_PAGE_BYTES_MAX, CheckpointError, hex, unpackManifest,
+  CHECKPOINT_PAGE_BYTES_MAX, CheckpointError, HASH_BYTES, hex, sha256, unpackManifest, xorInto,
   type LogStore, type Ref, type SqlAdapter, type SqlValue,
 } from '../log/index.ts';
+import { scanTable, type ProjectionTable } from './schema.ts';
 
-/** The tables a checkpoint holds, each with its key order and the columns that hold local ids. */
-const STATE_TABLES: Record<string, { order: string; ids: readonly string[] }> = {
-  nodes: { order: 'id', ids: ['id'] },
-  entries: { order: 'id', ids: ['id', 'parent', 'node'] },
-  content: { order: 'node', ids: ['node', 'op'] },
-  heads: { order: 'node, op', ids: ['node', 'op'] },
-  superseded: { order: 'op', ids: ['op'] },
-  conflicted: { order: 'node', ids: ['node'] },
-  xattrs: { order: 'node, name', ids: ['node'] },
-  removals: { order: 'op', ids: ['op', 'node'] },
-  removed_from: { order: 'entry', ids: ['entry', 'parent'] },
+/** The tables a checkpoint holds, each with the columns that hold local ids. */
+const STATE_TABLES: Partial<Record<ProjectionTable, readonly string[]>> = {
+  nodes: ['id'],
+  entries: ['id', 'parent', 'node'],
+  content: ['node', 'op'],
+  heads: ['node', 'op'],
+  superseded: ['op'],
+  conflicted: ['node'],
+  xattrs: ['node'],
+  removals: ['op', 'node'],
+  removed_from: ['entry', 'parent'],
 };
 
 /** Tables that are bookkeeping of compaction itself, not state a full replay would build. */
@@ -38,12 +38,11 @@ function columnsOf(sql: SqlAdapter, table: string): string[] {
 }
 
 /** Each state table's rows with local ids as global refs, in key order. */
-function* globalRows(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>, tables: readonly string[]): Generator<[string, string[], SqlValue[]]> {
+function* globalRows(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>, tables: readonly ProjectionTable[]): Generator<[string, string[], SqlValue[]]> {
   for (const table of tables) {
-    const { order, ids: idColumns } = STATE_TABLES[table]!;
     const columns = columnsOf(sql, table);
-    const at = idColumns.map((c) => columns.indexOf(c));
-    for (const row of sql.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).values()) {
+    const at = STATE_TABLES[table]!.map((c) => columns.indexOf(c));
+    for (const row of scanTable(sql, table, '*')) {
       for (const i of at) row[i] = ids.globalRef(row[i] as number);
       yield [table, columns, row];
     }
@@ -55,7 +54,7 @@ export function statePages(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>, pa
   const pages: Uint8Array[] = [];
   let sections: Section[] = [];
   let bytes = 0;
-  for (const [table, columns, row] of globalRows(sql, ids, Object.keys(STATE_TABLES))) {
+  for (const [table, columns, row] of globalRows(sql, ids, Object.keys(STATE_TABLES) as ProjectionTable[])) {
     const packed = packr.pack(row);
     const header = packr.pack([table, columns]).length;
     if (sections.length > 0 && bytes + header + packed.length + ROW_OVERHEAD_BYTES > pageBytesMax) {
@@ -86,7 +85,7 @@ export function loadState(sql: SqlAdapter, ids: Pick<LogStore, 'localId'>, pages
   const statements = new Map<string, { insert: ReturnType<SqlAdapter['prepare']>; at: number[] }>();
   for (const page of pages) {
     for (const [table, columns, rows] of sectionsOf(page)) {
-      const spec = STATE_TABLES[table];
+      const spec = Object.hasOwn(STATE_TABLES, table) ? STATE_TABLES[table as ProjectionTable] : undefined;
       if (!spec) throw new CheckpointError(`a checkpoint page holds unknown table ${JSON.stringify(table)}`);
       let statement = statements.get(table);
       if (!statement) {
@@ -94,7 +93,7 @@ export function loadState(sql: SqlAdapter, ids: Pick<LogStore, 'localId'>, pages
         if (JSON.stringify(mine) !== JSON.stringify(columns)) throw new CheckpointError(`checkpoint table ${table} has columns ${columns.join(', ')}, this ledgerfs has ${mine.join(', ')}`);
         statement = {
           insert: sql.prepare(`INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`),
-          at: spec.ids.map((c) => columns.indexOf(c)),
+          at: spec.map((c) => columns.indexOf(c)),
         };
         statements.set(table, statement);
       }
@@ -124,14 +123,14 @@ export function checkpointChunks(pages: Iterable<Uint8Array>): Map<string, Uint8
 
 /**
  * A digest of the filesystem state in `sql` that any replica computes alike: every state table
- * but the compaction bookkeeping, rows with global refs, sorted. A replica built from a checkpoint
- * and its suffix has the digest of a full replay of the same ops.
+ * but the compaction bookkeeping, rows with global refs, each hashed, the hashes XORed (rows are
+ * unique by key, so this is a set hash, as the log's fingerprint is: any order gives it, and rows
+ * stream through in bounded memory). A replica built from a checkpoint and its suffix has the
+ * digest of a full replay of the same ops.
  */
 export function stateDigest(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>): string {
-  const tables = Object.keys(STATE_TABLES).filter((table) => !COMPACTION_TABLES.has(table));
-  const rows = [...globalRows(sql, ids, tables)].map(([table, , row]) => Buffer.from(packr.pack([table, row])));
-  rows.sort(Buffer.compare);
-  const hash = createHash('sha256');
-  for (const row of rows) hash.update(row);
-  return hash.digest('hex');
+  const tables = (Object.keys(STATE_TABLES) as ProjectionTable[]).filter((table) => !COMPACTION_TABLES.has(table));
+  const digest = new Uint8Array(HASH_BYTES);
+  for (const [table, , row] of globalRows(sql, ids, tables)) xorInto(digest, sha256(packr.pack([table, row])));
+  return hex(digest);
 }

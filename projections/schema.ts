@@ -1,12 +1,31 @@
 // Projection tables: derived state, dropped and rebuilt from the log at will. Local ids are
 // packed (origin number, seq) of the op that created the node or entry; see log/ids.ts.
-import { ROOT_ID, TRASH_ID, type SqlAdapter } from '../log/index.ts';
+import { ROOT_ID, TRASH_ID, type SqlAdapter, type SqlValue } from '../log/index.ts';
 
 /** Each projection table with its key order (for canonical hashing). */
 export const PROJECTION_TABLES = {
   nodes: 'id', entries: 'id', content: 'node', heads: 'node, op', superseded: 'op', conflicted: 'node', xattrs: 'node, name', tree_ops: 'ts',
   removals: 'op', removed_from: 'entry',
 } as const;
+
+export type ProjectionTable = keyof typeof PROJECTION_TABLES;
+
+/** Rows read per statement by scanTable: memory stays bounded whatever a table holds. */
+const SCAN_PAGE_ROWS = 4096;
+
+/**
+ * Every row of a projection table in key order, as the SQL expressions `select` give it, read a
+ * page at a time from the last key read (each table's order is its primary key).
+ */
+export function* scanTable(sql: SqlAdapter, table: ProjectionTable, select: string): Generator<SqlValue[]> {
+  const order = PROJECTION_TABLES[table];
+  const keys = order.split(', ').length;
+  const page = (where: string) => sql.prepare(`SELECT ${select}, ${order} FROM ${table} ${where} ORDER BY ${order} LIMIT ${SCAN_PAGE_ROWS}`);
+  const [first, next] = [page(''), page(`WHERE (${order}) > (${Array(keys).fill('?').join(', ')})`)];
+  for (let rows = first.values(); rows.length > 0; rows = rows.length < SCAN_PAGE_ROWS ? [] : next.values(...rows.at(-1)!.slice(-keys))) {
+    for (const row of rows) yield row.slice(0, -keys);
+  }
+}
 
 /** The layout of the tables below; a checkpoint's pages are written in one. */
 export const PROJECTION_LAYOUT = 2;

@@ -55,3 +55,27 @@ describe('group commit', () => {
     reopened.close();
   });
 });
+
+describe('verify', () => {
+  it('notices any change to a projection row: a value, its type, a row more or less, on any page', () => {
+    const store = openStore();
+    const fs = FileSystem.live(store);
+    store.transaction(() => {
+      for (let i = 0; i < 4200; i++) fs.mkdir(`/d${i}`); // more rows than hashProjections reads at once
+    });
+    fs.writeFile('/d1/f', 'x');
+    expect(store.verify().ok).toBe(true);
+    for (const change of [
+      'UPDATE nodes SET mode = 511 WHERE id = (SELECT max(id) FROM nodes)',
+      'UPDATE entries SET name = CAST(name AS TEXT) WHERE id = (SELECT max(id) FROM entries)',
+      'DELETE FROM tree_ops WHERE ts = (SELECT min(ts) FROM tree_ops)',
+      'INSERT INTO conflicted (node) VALUES (1)',
+    ]) {
+      store.sql.exec(`SAVEPOINT tamper; ${change}`);
+      expect([change, store.verify().ok]).toEqual([change, false]);
+      store.sql.exec('ROLLBACK TO tamper; RELEASE tamper');
+    }
+    expect(store.verify().ok).toBe(true);
+    store.close();
+  });
+});

@@ -2,17 +2,16 @@
 // the replica's identity and clock. Appending an op and applying it happen in one transaction,
 // so the projections always equal the replay of a log prefix.
 import { createHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
 import {
-  checkOp, CheckpointError, ChunkStore, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
-  systemClock, unpackManifest,
+  checkOp, CheckpointError, ChunkStore, chunksNamed, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
+  systemClock,
   type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
 import { checkpointChunks } from './checkpoint-state.ts';
 import { checkpointAt } from './compaction.ts';
 import { Projector } from './projector.ts';
 import type { Reader } from './reader.ts';
-import { PROJECTION_LAYOUT, PROJECTION_TABLES } from './schema.ts';
+import { PROJECTION_LAYOUT, PROJECTION_TABLES, scanTable, type ProjectionTable } from './schema.ts';
 
 /** Concurrent edits of one file: the winner keeps the path, each loser shows as a conflict copy. */
 export interface ConflictEvent {
@@ -298,10 +297,7 @@ export class Store {
   /** Hex sha256 of every chunk some op in the log or the checkpoint references (the live set for gc). */
   referencedChunks(): Set<string> {
     const live = new Set(checkpointChunks(this.log.checkpointPages()).keys());
-    for (const { op } of this.log.scan()) {
-      if (op.kind !== 'setContent') continue;
-      for (const chunk of unpackManifest(op.manifest)) live.add(hex(chunk.hash));
-    }
+    for (const { bytes } of this.log.scanBytes()) for (const hash of chunksNamed(bytes)) live.add(hex(hash));
     return live;
   }
 
@@ -316,13 +312,17 @@ export class Store {
   }
 }
 
-const rowPackr = new Packr({ useRecords: false, variableMapSize: true });
-
-/** sha256 over every projection row in key order: equal hashes mean equal projections. */
+/**
+ * sha256 over every projection row in key order: equal hashes mean equal projections. SQLite
+ * writes each row as one line of text (quote() is typed and exact, floats included), so a row
+ * costs one string, not an object and an encoding.
+ */
 export function hashProjections(sql: SqlAdapter): string {
   const digest = createHash('sha256');
-  for (const [table, order] of Object.entries(PROJECTION_TABLES)) {
-    for (const row of sql.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all()) digest.update(rowPackr.pack([table, Object.values(row)]));
+  for (const table of Object.keys(PROJECTION_TABLES) as ProjectionTable[]) {
+    const line = sql.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`).all().map(({ name }) => `quote(${name})`).join(" || ',' || ");
+    digest.update(`${table}\n`);
+    for (const [text] of scanTable(sql, table, `${line} || char(10)`)) digest.update(text as string);
   }
   return digest.digest('hex');
 }

@@ -1,6 +1,7 @@
 // blame: each line of a text file with the op, time and actor that last wrote it, following
 // the file through renames (a temporary name renamed over it included).
-import { History, resolvePosition, shortRef } from '../../index.ts';
+import { History } from '../../projections/history.ts';
+import { resolvePosition, shortRef } from '../../projections/positions.ts';
 import { needArg, openExisting } from './common.ts';
 import { localTime, openOutput, progress } from './output.ts';
 import { tsMs } from '../../log/index.ts';

@@ -1,7 +1,7 @@
 // changes: what one command changed: every file its ops touched, from before its first op on the
 // file to its last, with diffs. --actor is an exec id, a pid or part of a command line.
 import type { Op } from '../../log/index.ts';
-import { History } from '../../index.ts';
+import { History } from '../../projections/history.ts';
 import { openExisting, UsageError } from './common.ts';
 import { printChanges } from './diff.ts';
 import { matchesActor } from './history-format.ts';

@@ -1,7 +1,10 @@
-// Shared by the CLI commands: opening a store that must exist, usage errors.
-import { existsSync } from 'node:fs';
+// Shared by the CLI commands: opening a store that must exist, making a new file whole or not at
+// all, usage errors. Commands import the modules they use rather than the library's index.ts:
+// every module loaded is startup time.
+import { existsSync, linkSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openStore, type OpenStoreOptions, type Store } from '../../index.ts';
+import { openStore, type OpenStoreOptions } from '../../open-store.ts';
+import type { Store } from '../../projections/store.ts';
 import { needArg } from './usage.ts';
 
 export { needArg, UsageError } from './usage.ts';
@@ -14,4 +17,26 @@ export function openExisting(db: string | undefined, options: Omit<OpenStoreOpti
   const file = resolve(needArg(db, '<db>'));
   if (!existsSync(file)) throw new Error(`no store at ${file} (create one with: ledgerfs init ${db})`);
   return openStore({ ...options, file, existing: true });
+}
+
+/**
+ * Makes the new file `file` through `make(temporary)`: a file beside it that takes the name only
+ * when make returns, and never over an existing file (a hard link, not a rename). Any failure
+ * removes it, with the -wal and -shm a store leaves while open: nothing half made stays behind.
+ */
+export function createNew<T>(file: string, make: (temporary: string) => T): T {
+  const exists = () => new Error(`${file} exists: refusing to overwrite it (remove it, or name a new file)`);
+  if (existsSync(file)) throw exists();
+  const temporary = `${file}.partial-${process.pid}`;
+  try {
+    const result = make(temporary);
+    try {
+      linkSync(temporary, file);
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === 'EEXIST' ? exists() : error;
+    }
+    return result;
+  } finally {
+    for (const leftover of [temporary, `${temporary}-wal`, `${temporary}-shm`]) rmSync(leftover, { force: true });
+  }
 }

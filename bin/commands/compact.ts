@@ -5,7 +5,7 @@
 // sync; a peer that synced within the hour has everything before the default cut. History before the cut is gone; `verify` rebuilds from
 // the checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { resolvePosition } from '../../projections/index.ts';
+import { resolvePosition } from '../../projections/positions.ts';
 import { needArg, openExisting } from './common.ts';
 
 /** Bytes of the store on disk: the database and its write-ahead log. */

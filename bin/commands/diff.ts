@@ -1,6 +1,8 @@
 // diff: what changed between two positions (default to: now), file by file: added, removed,
 // moved, changed, with unified diffs of text files; --stat, --name-only, --json.
-import { History, latestPosition, resolvePosition, type FileChange } from '../../index.ts';
+import type { FileChange } from '../../projections/changes.ts';
+import { History } from '../../projections/history.ts';
+import { latestPosition, resolvePosition } from '../../projections/positions.ts';
 import { needArg, openExisting } from './common.ts';
 import { formatChange } from './history-format.ts';
 import { openOutput, type Output } from './output.ts';

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CheckpointError, hex, OP_PAGE_COUNT, unpackManifest, type Op } from '../../log/index.ts';
-import { openStore, resolvePosition } from '../../index.ts';
+import { openStore } from '../../open-store.ts';
+import { resolvePosition } from '../../projections/positions.ts';
 import { needArg, openExisting } from './common.ts';
 import { progress } from './output.ts';
 

@@ -1,7 +1,9 @@
 // The human forms shared by log, show, diff, blame and changes: which ops an --actor names, an
 // op's time and label, a file change with its diff (who made an op: projections/actors.ts).
 import { tsMs, type Actor, type Op } from '../../log/index.ts';
-import { shortRef, type FileChange, type Store } from '../../index.ts';
+import type { FileChange } from '../../projections/changes.ts';
+import { shortRef } from '../../projections/positions.ts';
+import type { Store } from '../../projections/store.ts';
 import { localTime } from './output.ts';
 
 /** `--actor`: an exec id, a pid or an actor kind exactly, or part of a command line. */

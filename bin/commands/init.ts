@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openStore } from '../../index.ts';
+import { openStore } from '../../open-store.ts';
 import { needArg } from './common.ts';
 
 export function runInit([db]: string[]): number {

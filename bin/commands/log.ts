@@ -2,7 +2,10 @@
 // it applied, from the node index) and who made it. --path follows one file through renames;
 // --since/--until/--tail/--limit/--reverse bound it; --actor picks one command's ops.
 import { manifestCount, type Op, type StoredOp } from '../../log/index.ts';
-import { describeActor, History, resolvePosition, showName, type HistoryEntry } from '../../index.ts';
+import { describeActor } from '../../projections/actors.ts';
+import { showName } from '../../projections/canonical.ts';
+import { History, type HistoryEntry } from '../../projections/history.ts';
+import { resolvePosition } from '../../projections/positions.ts';
 import { matchesActor, opLabel, opTime } from './history-format.ts';
 import { openExisting, UsageError } from './common.ts';
 import { openOutput, progress } from './output.ts';

@@ -1,7 +1,7 @@
 // Output of the history commands: lines to stdout, or through a pager ($PAGER, else less) when
 // stdout is a terminal; a reader that goes away (`| head`) ends the command quietly, exit 0.
 import { spawn } from 'node:child_process';
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 
 export interface Output {
   line(text: string): void;
@@ -33,6 +33,8 @@ export function openOutput(options: { pager?: boolean } = {}): Output {
 /** A progress bar on stderr when it is a terminal, for scans of `total` items; none otherwise. */
 export function progress(label: string, total: number): { update(done: number): void; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  // Loaded only for a terminal: its modules would cost every piped run startup time.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total}`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
   bar.start(total, 0);
   return { update: (done) => bar.update(done), stop: () => bar.stop() };

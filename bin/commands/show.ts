@@ -1,5 +1,7 @@
 // show: one op, who made it, and what it changed (the content diff it made).
-import { describeActor, History, resolvePosition } from '../../index.ts';
+import { describeActor } from '../../projections/actors.ts';
+import { History } from '../../projections/history.ts';
+import { resolvePosition } from '../../projections/positions.ts';
 import { needArg, openExisting } from './common.ts';
 import { printChanges } from './diff.ts';
 import { opLabel, opTime } from './history-format.ts';
