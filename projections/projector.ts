@@ -263,6 +263,10 @@ export class Projector {
     const other = op.other === null ? undefined : t.entry(local(op.other));
     if (op.exchange) {
       if (!other || other.id === entry.id || entry.parent === TRASH_ID || other.parent === TRASH_ID) return;
+      // Two entries of one name in one directory (concurrent ops made them): swapping them moves
+      // nothing, and placing both at the op's one timestamp would leave which keeps the name to
+      // the tie-break on local ids, which differ between replicas.
+      if (entry.parent === other.parent && Buffer.compare(entry.name, other.name) === 0) return;
       if ((entry.type === 'dir' && t.within(other.parent, entry.node)) || (other.type === 'dir' && t.within(entry.parent, other.node))) return;
       const [entryParent, entryName] = [entry.parent, entry.name];
       t.place(undo, entry, other.parent, other.name, op.ts);

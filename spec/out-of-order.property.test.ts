@@ -104,6 +104,17 @@ describe('out-of-order ingest', () => {
     fc.assert(fc.property(fc.array(stepArb, { maxLength: 60, size: 'large' }), deliveryArb, (steps, delivery) => runScenario(steps, delivery, [])), fcParams());
   });
 
+  it('converges when an exchange swaps two entries of one name (seed -1336893137)', () => {
+    const call = (writer: number, c: Call): Step => ({ kind: 'call', writer, call: c });
+    runScenario([
+      call(1, { op: 'mkdir', path: '/b', mode: 0o755 }),
+      call(0, { op: 'writeFile', path: '/a', data: new Uint8Array(0), exclusive: false }),
+      { kind: 'pull', into: 1, from: 0 },
+      call(1, { op: 'rename', from: '/b', to: '/a', flags: 2 }),
+      call(0, { op: 'rename', from: '/a', to: '/b', flags: 0 }),
+    ], [], []);
+  });
+
   it('never forms a cycle from concurrent directory moves', () => {
     fc.assert(fc.property(fc.array(moveStepArb, { maxLength: 30, size: 'large' }), deliveryArb, (steps, delivery) => runScenario(steps, delivery, SHARED_DIRS)), fcParams());
   });
