@@ -64,7 +64,9 @@ export class OpFormatError extends Error {
   readonly code = 'EINVAL';
 }
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
+// structuredClone off: msgpackr would otherwise read its back-reference extension, with which a
+// few bytes of untrusted input expand into any number of copies of one value.
+const packr = new Packr({ useRecords: false, variableMapSize: true, structuredClone: false });
 
 export function encodeOp(op: Op): Uint8Array {
   return packr.pack(toArray(op as unknown as Record<string, unknown>, op.actor));

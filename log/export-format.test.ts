@@ -2,7 +2,7 @@
 // trips, and a reader refuses what is not a well-formed export, naming what is wrong.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, EXPORT_RECORD_BYTES_MAX, preamble, readRecords, type ExportHeader, type ExportRecord } from './index.ts';
+import { encodeRecord, EXPORT_OPS_RECORD_BYTES_MAX, EXPORT_RECORD_BYTES_MAX, OP_PAGE_COUNT, preamble, readRecords, type ExportHeader, type ExportRecord } from './index.ts';
 
 const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
 const header: ExportHeader = {
@@ -19,11 +19,17 @@ const records: ExportRecord[] = [
 
 const file = (...parts: Uint8Array[]) => Buffer.concat([preamble(), ...parts]);
 const read = (bytes: Uint8Array) => [...readRecords(bytes.length, (offset, length) => bytes.subarray(offset, offset + length))];
-const framed = (value: unknown) => {
-  const body = new Packr({ useRecords: false }).pack(value);
+const framed = (value: unknown, packr = new Packr({ useRecords: false })) => {
+  const body = packr.pack(value);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(body.length);
   return Buffer.concat([length, body]);
+};
+
+/** An ops record whose one op is repeated by msgpackr's structured-clone back-references. */
+const cloned = () => {
+  const op = Buffer.alloc(64, 1);
+  return framed(['ops', Array(1000).fill(op)], new Packr({ useRecords: false, structuredClone: true }));
 };
 
 describe('export format', () => {
@@ -51,6 +57,10 @@ describe('export format', () => {
       [file(framed(['header', { ...header, fingerprint: 'nope' }]), end), /its header has a bad fingerprint/],
       [file(head, new Uint8Array([0, 0, 0, 2, 0x92, 0xa3]), end), /is not one msgpack value/],
       [file(head, chunk.subarray(0, 40)), /is truncated: the record at byte \d+ runs past its end/],
+      // msgpackr's back-references: a few bytes that would decode to a million copies of one op
+      [file(head, cloned(), end), /is not one msgpack value/],
+      [file(head, framed(['ops', Array(OP_PAGE_COUNT + 1).fill(Buffer.alloc(1))]), end), /holds 4097 ops, more than 4096/],
+      [file(head, framed(['ops', [Buffer.alloc(EXPORT_OPS_RECORD_BYTES_MAX), Buffer.alloc(1)]]), end), /holds more than \d+ bytes of ops/],
     ];
     for (const [bytes, message] of cases) expect(() => read(bytes)).toThrow(message);
   });

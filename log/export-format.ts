@@ -10,7 +10,7 @@ import { checkCheckpoint, type Checkpoint } from './checkpoint.ts';
 import type { VersionVector } from './cursor.ts';
 import { isTs, type Ts } from './hlc.ts';
 import { isOrigin } from './ids.ts';
-import { CHUNK_BYTES, EXPORT_RECORD_BYTES_MAX, SEQ_MAX } from './limits.ts';
+import { CHUNK_BYTES, EXPORT_OPS_RECORD_BYTES_MAX, EXPORT_RECORD_BYTES_MAX, OP_PAGE_COUNT, SEQ_MAX } from './limits.ts';
 import { HASH_BYTES } from './manifest.ts';
 
 /** 0x89 so that no text file starts this way, then LFSX, then CR LF SUB LF, which newline conversion would change (as PNG's). */
@@ -56,7 +56,7 @@ export class ExportFormatError extends Error {
 
 const corrupt = (detail: string) => new ExportFormatError(`is corrupt: ${detail}`);
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
+const packr = new Packr({ useRecords: false, variableMapSize: true, structuredClone: false });
 
 export function preamble(): Uint8Array {
   const bytes = new Uint8Array(PREAMBLE_BYTES);
@@ -146,6 +146,8 @@ export function decodeRecord(body: Uint8Array): ExportRecord {
     case 'ops':
       arity(2);
       if (!Array.isArray(a) || a.length === 0 || !a.every((op) => op instanceof Uint8Array)) throw corrupt('an ops record is not a list of op bytes');
+      if (a.length > OP_PAGE_COUNT) throw corrupt(`an ops record holds ${a.length} ops, more than ${OP_PAGE_COUNT}`);
+      if (a.length > 1 && a.reduce((sum, op: Uint8Array) => sum + op.length, 0) > EXPORT_OPS_RECORD_BYTES_MAX) throw corrupt(`an ops record holds more than ${EXPORT_OPS_RECORD_BYTES_MAX} bytes of ops`);
       return { type, ops: a as Uint8Array[] };
     case 'end':
       arity(1);

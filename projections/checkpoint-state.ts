@@ -31,7 +31,7 @@ type Section = [table: string, columns: string[], rows: Uint8Array[]];
 /** msgpack framing of one row inside a section (a bin header), at most. */
 const ROW_OVERHEAD_BYTES = 5;
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
+const packr = new Packr({ useRecords: false, variableMapSize: true, structuredClone: false });
 
 function columnsOf(sql: SqlAdapter, table: string): string[] {
   return sql.prepare<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`).all().map((c) => c.name);
@@ -77,6 +77,9 @@ export function statePages(sql: SqlAdapter, ids: Pick<LogStore, 'globalRef'>, pa
 function sectionsOf(page: Uint8Array): Section[] {
   const sections = packr.unpack(page) as unknown;
   if (!Array.isArray(sections)) throw new CheckpointError('a checkpoint page is not a list of sections');
+  const isSection = (s: unknown) => Array.isArray(s) && s.length === 3 && typeof s[0] === 'string' && Array.isArray(s[1]) && s[1].every((c) => typeof c === 'string')
+    && Array.isArray(s[2]) && s[2].every((row) => row instanceof Uint8Array);
+  if (!sections.every(isSection)) throw new CheckpointError('a checkpoint page holds a section that is not [table, columns, rows]');
   return sections as Section[];
 }
 
@@ -98,7 +101,8 @@ export function loadState(sql: SqlAdapter, ids: Pick<LogStore, 'localId'>, pages
         statements.set(table, statement);
       }
       for (const packed of rows) {
-        const row = packr.unpack(packed) as SqlValue[];
+        const row = packr.unpack(packed) as unknown;
+        if (!Array.isArray(row) || row.length !== columns.length) throw new CheckpointError(`a checkpoint row of ${table} is not ${columns.length} values`);
         for (const i of statement.at) row[i] = ids.localId(row[i] as Ref);
         statement.insert.run(...row);
       }

@@ -4,9 +4,9 @@
 // version vector, fingerprint and the state digest of its projections) against what loading gave.
 // The imported store holds the same ops under their own origins (spec/history.md, "Export").
 import {
-  assert, CheckpointError, ChunkHashError, chunksNamed, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
+  assert, CheckpointError, ChunkHashError, chunksNamed, ClockDriftError, decodeOp, EMPTY_FINGERPRINT, EXPORT_OPS_RECORD_BYTES_MAX, ExportFormatError,
   GapError, hex, OP_PAGE_COUNT, opDigest, OpFormatError, pagesDigest, SnapshotRequiredError, unpackId, unpackManifest, xorInto,
-  type ExportHeader, type ExportRecord, type Ts, type VersionVector,
+  type ExportHeader, type ExportRecord, type Op, type Ts, type VersionVector,
 } from '../log/index.ts';
 import { checkpointChunks, stateDigest } from './checkpoint-state.ts';
 import { Projector } from './projector.ts';
@@ -88,7 +88,7 @@ export function* exportRecords(store: Store, at: Ts | '', onProgress?: (ops: num
 }
 
 /** Errors that say what is wrong with what a file holds (anything else, a full disk or a bug, is not the file's). */
-const CONTENT_ERRORS = [OpFormatError, ChunkHashError, GapError, CheckpointError, SnapshotRequiredError];
+const CONTENT_ERRORS = [OpFormatError, ChunkHashError, GapError, CheckpointError, SnapshotRequiredError, ClockDriftError];
 
 /** Runs `fn`; an error about the file's contents becomes an ExportFormatError. */
 function checked<T>(what: string, fn: () => T): T {
@@ -145,8 +145,10 @@ export function importRecords(store: Store, records: Iterable<ExportRecord>, onP
         break;
       case 'ops': {
         if (!installed) install(header.checkpoint!);
-        const ops = record.ops.map((bytes) => checked('an op', () => decodeOp(bytes)));
-        for (const op of ops) {
+        const ops: Op[] = [];
+        for (const bytes of record.ops) {
+          const op = checked('an op', () => decodeOp(bytes));
+          ops.push(op);
           if (op.ts <= last || op.ts > header.at) throw corrupt(`op ${op.origin}:${op.seq} is out of timestamp order or after the position ${header.at}`);
           last = op.ts;
           if (op.kind !== 'setContent') continue;

@@ -4,6 +4,7 @@
 import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syncOnce } from '../client/index.ts';
 import { CheckpointError, stableCut, type Op } from '../log/index.ts';
@@ -263,6 +264,23 @@ describe('checkpoint pages', () => {
     new Projector(scratch, r.store.log);
     loadState(scratch, r.store.log, pages);
     expect(stateDigest(scratch, r.store.log)).toBe(stateDigest(r.store.sql, r.store.log));
+    scratch.close();
+  });
+
+  it('are refused, as a CheckpointError naming the part, when their sections or rows are malformed', () => {
+    const r = replica();
+    const scratch = openSqlite(':memory:');
+    new Projector(scratch, r.store.log);
+    const pack = (value: unknown) => new Packr({ useRecords: false }).pack(value);
+    for (const [page, message] of [
+      [pack({}), /not a list of sections/],
+      [pack([['content', 5, []]]), /not \[table, columns, rows\]/],
+      [pack([['content', ['node'], [7]]]), /not \[table, columns, rows\]/],
+      [pack([['content', ['node', 'op', 'ts', 'size', 'manifest'], [pack('row')]]]), /row of content is not 5 values/],
+    ] as const) {
+      expect(() => loadState(scratch, r.store.log, [page])).toThrow(CheckpointError);
+      expect(() => loadState(scratch, r.store.log, [page])).toThrow(message);
+    }
     scratch.close();
   });
 
