@@ -121,6 +121,12 @@ export const DIFF_PAGE_READ_BYTES_MAX = 4 * 1024 * 1024;
  * unrelated 1 MiB texts: 0.2 s to give up here, tens of seconds to finish).
  */
 export const DIFF_EDIT_LINES_MAX = 2000;
+/**
+ * Lines added plus removed the diffs of one RPC diff page look for in all (a page ends at the op
+ * after which less than DIFF_EDIT_LINES_MAX is left), and the diffs of one timeline page: about
+ * 0.1 s of diffing per DIFF_EDIT_LINES_MAX here.
+ */
+export const DIFF_PAGE_EDIT_LINES_MAX = 4 * DIFF_EDIT_LINES_MAX;
 /** Versions of one file blame reads. */
 export const BLAME_VERSIONS_MAX = 10_000;
 /** Bytes of content blame reads over all versions. */

@@ -49,6 +49,12 @@ export interface DiffOptions {
    * unbounded. Default: no bound.
    */
   editLinesMax?: number;
+  /**
+   * Lines added plus removed all diffs given the same object may look for, in all: what a diff
+   * finds, or looked for and gave up on, is spent; one with less left than `editLinesMax` gives
+   * up at what is left. A diff page ends before that happens (see diffPage).
+   */
+  editBudget?: { lines: number };
 }
 
 export interface DiffPage {
@@ -146,14 +152,22 @@ export function nodeChange(history: NodeHistory, node: number, from: Ts, to: Ts,
 }
 
 function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: ContentAt | null, b: ContentAt | null, options: DiffOptions) {
+  // Neither side is read (nor charged) unless both fit what the read budget has left.
+  if (options.readBudget && (a?.size ?? 0) + (b?.size ?? 0) > options.readBudget.bytes) return { note: 'too large' as const };
   const bytesA = contentBytes(chunks, a, options.readBudget);
   const bytesB = bytesA && contentBytes(chunks, b, options.readBudget);
   if (!bytesA || !bytesB) return { note: 'too large' as const };
   const textA = textOf(bytesA);
   const textB = textOf(bytesB);
   if (textA === null || textB === null) return { note: 'binary' as const };
-  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3, maxEditLength: options.editLinesMax ?? Infinity });
-  if (!patch) return { note: 'too many edits' as const };
+  const edits = options.editBudget;
+  const allowed = Math.min(options.editLinesMax ?? Infinity, edits?.lines ?? Infinity);
+  if (allowed <= 0) return { note: 'too many edits' as const };
+  const patch = structuredPatch(`a${fromPath}`, `b${toPath}`, textA, textB, '', '', { context: 3, maxEditLength: allowed });
+  if (!patch) {
+    if (edits) edits.lines -= allowed;
+    return { note: 'too many edits' as const };
+  }
   let added = 0;
   let removed = 0;
   for (const hunk of patch.hunks) {
@@ -162,6 +176,7 @@ function textDiff(chunks: ChunkStore, fromPath: string, toPath: string, a: Conte
       else if (line[0] === '-') removed++;
     }
   }
+  if (edits) edits.lines -= added + removed;
   return { added, removed, ...(options.patch ? { patch: formatPatch(patch).replace(/^=+\n/, '') } : {}) };
 }
 
@@ -183,7 +198,9 @@ export function diffPage(history: NodeHistory, from: Ts, to: Ts, options: DiffOp
   options = { ...options, readBudget: reads };
   for (const { op, id } of history.store.log.scan(start, Math.min(DIFF_SCAN_OPS_MAX, 1024))) {
     if (op.ts > to) break;
-    const full = scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax || patchBytes >= DIFF_PAGE_BYTES_MAX || readsAtStart - reads.bytes >= DIFF_PAGE_READ_BYTES_MAX;
+    // An op's diffs get the whole of editLinesMax each: the page ends when less is left.
+    const editsLeft = options.editBudget ? options.editBudget.lines >= (options.editLinesMax ?? 1) : true;
+    const full = scanned >= DIFF_SCAN_OPS_MAX || changes.length >= filesMax || patchBytes >= DIFF_PAGE_BYTES_MAX || readsAtStart - reads.bytes >= DIFF_PAGE_READ_BYTES_MAX || !editsLeft;
     if (full) return { changes: foldReplacements(history, changes, to, options), cursor, more: true };
     scanned++;
     for (const node of nodesOf(history, op, id)) {

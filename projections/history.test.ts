@@ -1,8 +1,8 @@
 // History from the node index: a file followed through renames (an editor's save), blame, diff,
 // show, one command's changes, pages, and what a checkpoint leaves.
 import { describe, expect, it } from 'vitest';
-import { FileSystem, History, openStore, resolvePosition } from '../index.ts';
-import { DIFF_PAGE_READ_BYTES_MAX, DIFF_TEXT_BYTES_MAX } from '../log/index.ts';
+import { buildTimeline, FileSystem, History, openStore, resolvePosition } from '../index.ts';
+import { DIFF_EDIT_LINES_MAX, DIFF_PAGE_EDIT_LINES_MAX, DIFF_PAGE_READ_BYTES_MAX, DIFF_TEXT_BYTES_MAX } from '../log/index.ts';
 
 /** make writes a file, `sed -i` saves it through a temporary name, an editor appends, a mv renames it. */
 function session() {
@@ -85,6 +85,31 @@ describe('history', () => {
       seen.push(...page.changes.map((c) => c.path));
     }
     expect(seen.sort()).toEqual(Array.from({ length: files }, (_, i) => `/f${i}.txt`).sort());
+  });
+
+  it('ends a page once its diffs have looked for their edit budget, and a timeline stops diffing there', () => {
+    const store = openStore();
+    const fs = FileSystem.live(store);
+    const unrelated = (c: string) => `${c}\n`.repeat(DIFF_EDIT_LINES_MAX / 2 + 1);
+    const files = 10;
+    for (let i = 0; i < files; i++) fs.writeFile(`/f${i}`, unrelated('a'));
+    const from = resolvePosition(store, String(store.log.seqOf(store.origin)));
+    for (let i = 0; i < files; i++) fs.as({ kind: 'exec', id: `e${i}`, command: 'rewrite' }).writeFile(`/f${i}`, unrelated('b'));
+    const history = new History(store);
+    const to = resolvePosition(store, String(store.log.seqOf(store.origin)));
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 1; ; pages++) {
+      const page = history.diff(from, to, { patch: true, after, editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } });
+      expect(page.changes.length).toBeLessThanOrEqual(DIFF_PAGE_EDIT_LINES_MAX / DIFF_EDIT_LINES_MAX);
+      for (const change of page.changes) expect(change.note).toBe('too many edits');
+      seen.push(...page.changes.map((c) => c.path));
+      if (!page.more) break;
+      expect(pages).toBeLessThan(files);
+      after = page.cursor;
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: files }, (_, i) => `/f${i}`).sort());
+    expect(buildTimeline(store).cut.diffs).toBe(true);
   });
 
   it('shows one op with its diff, and what one command changed', () => {

@@ -5,7 +5,7 @@
 // that read at most TIMELINE_DIFF_READ_BYTES_MAX, stop at DIFF_EDIT_LINES_MAX and embed
 // at most TIMELINE_PATCH_BYTES_MAX, and the result says what it cut. timeline-page.ts shows it.
 import {
-  DIFF_TEXT_BYTES_MAX, formatRef, NodeRole, DIFF_EDIT_LINES_MAX, TIMELINE_DIFF_READ_BYTES_MAX, TIMELINE_OPS_MAX, TIMELINE_PATCH_BYTES_MAX, TRASH_REF, tsMs,
+  DIFF_TEXT_BYTES_MAX, formatRef, NodeRole, DIFF_EDIT_LINES_MAX, DIFF_PAGE_EDIT_LINES_MAX, TIMELINE_DIFF_READ_BYTES_MAX, TIMELINE_OPS_MAX, TIMELINE_PATCH_BYTES_MAX, TRASH_REF, tsMs,
   type Actor, type Op, type OpKind, type StoredOp, type Ts,
 } from '../log/index.ts';
 import { describeActor } from './actors.ts';
@@ -217,7 +217,7 @@ function findConflicts(store: Store, history: History, picked: readonly StoredOp
  * op's (newest first), all reading from one budget; each distinct diff is embedded once.
  */
 function diffAll(history: History, picked: readonly StoredOp[], laneOps: readonly StoredOp[][], timeline: Timeline): void {
-  const options: DiffOptions = { patch: true, readBudget: { bytes: TIMELINE_DIFF_READ_BYTES_MAX }, editLinesMax: DIFF_EDIT_LINES_MAX };
+  const options: DiffOptions = { patch: true, readBudget: { bytes: TIMELINE_DIFF_READ_BYTES_MAX }, editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } };
   const patches = new Map<string, number>();
   let patchBytes = 0;
   const embed = (change: FileChange): TimelineChange => {
@@ -247,4 +247,6 @@ function diffAll(history: History, picked: readonly StoredOp[], laneOps: readonl
   const newestFirst = laneOps.map((ops, lane) => ({ ops, lane })).sort((a, b) => (a.ops.at(-1)!.op.ts > b.ops.at(-1)!.op.ts ? -1 : 1));
   for (const { ops, lane } of newestFirst) timeline.lanes[lane]!.changes = history.changesOf(ops, options).map(embed);
   for (let i = picked.length - 1; i >= 0; i--) timeline.ops[i]!.changes = opChanges(history.nodes, picked[i]!.id, options).map(embed);
+  // Past the edit budget, diffs gave up early: the page says it left diffs out.
+  if (options.editBudget!.lines < DIFF_EDIT_LINES_MAX) timeline.cut.diffs = true;
 }

@@ -1,7 +1,10 @@
 // Unified diffs in @cloudflare/shell's format: `--- a` / `+++ b` headers, `@@ -l,n +l,n @@`
 // hunks with 3 lines of context, lines split on "\n" (a final newline is an empty last line),
-// joined with "\n", and "" when the texts are equal. The edit script comes from jsdiff.
+// joined with "\n", and "" when the texts are equal. The edit script comes from jsdiff; past
+// DIFF_EDIT_LINES_MAX edited lines (jsdiff's time grows with the square of the edit, and a Durable
+// Object or wsd answers on one thread) it is every line of a removed and every line of b added.
 import { diffArrays } from 'diff';
+import { DIFF_EDIT_LINES_MAX } from '../log/index.ts';
 
 const CONTEXT_LINES = 3;
 
@@ -15,7 +18,8 @@ function edits(a: string[], b: string[]): Edit[] {
   const out: Edit[] = [];
   let lineA = 0;
   let lineB = 0;
-  for (const change of diffArrays(a, b)) {
+  const script = diffArrays(a, b, { maxEditLength: DIFF_EDIT_LINES_MAX }) ?? [{ removed: true, added: false, count: a.length }, { added: true, removed: false, count: b.length }];
+  for (const change of script) {
     for (let i = 0; i < change.count; i++) {
       if (change.added) out.push({ type: 'insert', lineA, lineB: lineB++ });
       else if (change.removed) out.push({ type: 'delete', lineA: lineA++, lineB });

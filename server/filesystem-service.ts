@@ -3,7 +3,7 @@
 // every argument is checked before anything changes, and each mutating call is one store
 // transaction, so a call that fails changes nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
-import { DIFF_EDIT_LINES_MAX, HISTORY_PAGE_OPS_MAX, isTs, PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type Ts, type VersionVector } from '../log/index.ts';
+import { DIFF_EDIT_LINES_MAX, DIFF_PAGE_EDIT_LINES_MAX, HISTORY_PAGE_OPS_MAX, isTs, PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type Ts, type VersionVector } from '../log/index.ts';
 import {
   checkVersionVector, FileSystem, FsError, History, latestPosition, openFlags, openHistory, pathText, resolvePosition, RpcInputError, toBytes,
   type Attr, type Blame, type DiffPage, type HistoryPage, type HistoryView, type Store,
@@ -389,14 +389,15 @@ export class FilesystemService extends SyncService {
 
   /**
    * A page of what changed from `from` to `to` (default now); `patch` adds unified diffs. On the
-   * server's one thread, each diff gives up past DIFF_EDIT_LINES_MAX edited lines.
+   * server's one thread, each diff gives up past DIFF_EDIT_LINES_MAX edited lines and a page ends
+   * once its diffs have looked for DIFF_PAGE_EDIT_LINES_MAX.
    */
   diff(from: unknown, to?: unknown, opts?: unknown): DiffPage {
     const o = options(opts, 'diff options', ['after', 'patch']);
     const after = cursorTs(o.after);
     const patch = flag(o.patch, 'patch');
     const upTo = () => (to === undefined || to === null ? latestPosition(this.replica) : resolvePosition(this.replica, to));
-    return this.query((h) => h.diff(resolvePosition(this.replica, from), upTo(), { after, patch, editLinesMax: DIFF_EDIT_LINES_MAX }));
+    return this.query((h) => h.diff(resolvePosition(this.replica, from), upTo(), { after, patch, editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } }));
   }
 
   /** Each line of a text file with the op that last wrote it, now or at `at`. */
