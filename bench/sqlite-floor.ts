@@ -4,25 +4,24 @@
 // What a call costs above this is ledgerfs's JavaScript; what this costs above another library
 // is the rows the design keeps (the op, its projections, the history index).
 import Database from 'better-sqlite3';
+import { assert, HASH_BYTES, NodeRole, TRASH_ID } from '../log/index.ts';
 import { openStore } from '../index.ts';
 
 /** Bytes of the values ledgerfs writes, as measured on its stores. */
 const OP_BYTES = 141;
 const UNDO_BYTES = 24;
 const MANIFEST_BYTES = 40;
-const HASH_BYTES = 32;
 
 const blob = (bytes: number, fill: number) => Buffer.alloc(bytes, fill);
-
-/** Node and entry roles of the history index (log/node-index.ts). */
-const ROLE_TREE = 0;
-const ROLE_CONTENT = 1;
+const ROLE_TREE = NodeRole.tree;
+const ROLE_CONTENT = NodeRole.content;
 
 export class SqliteFloor {
   private readonly db: Database.Database;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
+  private readonly nodeColumns: number;
   private nextId = 1_000_000;
   private clock = 0;
 
@@ -41,12 +40,13 @@ export class SqliteFloor {
       this.db.pragma('synchronous = NORMAL');
     }
     this.db.pragma('cache_size = -65536');
-    const nodeColumns = 20;
+    this.nodeColumns = (this.db.prepare("SELECT count(*) AS n FROM pragma_table_info('nodes')").get() as { n: number }).n;
+    const values = `(${Array(this.nodeColumns).fill('?').join(', ')})`;
     this.stmt = {
       lookup: this.db.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
       node: this.db.prepare('SELECT * FROM nodes WHERE id = ?'),
-      nodes2: this.db.prepare(`INSERT OR REPLACE INTO nodes VALUES ${`(${Array(nodeColumns).fill('?').join(', ')})`}, (${Array(nodeColumns).fill('?').join(', ')})`),
-      nodes1: this.db.prepare(`INSERT OR REPLACE INTO nodes VALUES (${Array(nodeColumns).fill('?').join(', ')})`),
+      nodes2: this.db.prepare(`INSERT OR REPLACE INTO nodes VALUES ${values}, ${values}`),
+      nodes1: this.db.prepare(`INSERT OR REPLACE INTO nodes VALUES ${values}`),
       entry: this.db.prepare('INSERT OR REPLACE INTO entries (id, parent, name, node, type, ts) VALUES (?, ?, ?, ?, ?, ?)'),
       treeOp: this.db.prepare('INSERT INTO tree_ops (ts, op, undo) VALUES (?, ?, ?)'),
       ops1: this.db.prepare('INSERT INTO ops (ts, id, bytes) VALUES (?, ?, ?)'),
@@ -73,7 +73,9 @@ export class SqliteFloor {
   }
 
   private nodeRow(id: number, type: string, ts: string): unknown[] {
-    return [id, type, null, 0, ts, 0o644, ts, 0, ts, 0, ts, 1, 0, ts, 1, 0, ts, ts, 1, 0];
+    const row = [id, type, null, 0, ts, 0o644, ts, 0, ts, 0, ts, 1, 0, ts, 1, 0, ts, ts, 1, 0];
+    assert(row.length === this.nodeColumns, `the floor's node row has ${row.length} values; nodes has ${this.nodeColumns} columns`);
+    return row;
   }
 
   private transaction(fn: () => void): void {
@@ -160,7 +162,7 @@ export class SqliteFloor {
       this.stmt.headDeletes!.all(node);
       this.stmt.removal!.run(id, node, ts, blob(16, 6), 0);
       this.stmt.nodes2!.run(...this.nodeRow(node, 'file', ts), ...this.nodeRow(parent, 'dir', ts));
-      this.stmt.entry!.run(node, 1, Buffer.from(name), node, 'file', ts);
+      this.stmt.entry!.run(node, TRASH_ID, Buffer.from(name), node, 'file', ts);
       this.stmt.treeOp!.run(ts, id, blob(UNDO_BYTES, 2));
       this.stmt.ops1!.run(ts, id, blob(OP_BYTES, 1));
       this.stmt.nodeOps1!.run(node, ROLE_TREE, ts, id);

@@ -2,7 +2,9 @@
 // marked, and each lane's and op's changes with their diffs (projections/timeline.ts).
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { buildTimeline, resolvePosition, timelinePage } from '../../index.ts';
+import { resolvePosition } from '../../projections/positions.ts';
+import { timelinePage } from '../../projections/timeline-page.ts';
+import { buildTimeline } from '../../projections/timeline.ts';
 import { needArg, openExisting } from './common.ts';
 
 type Values = Record<string, string | boolean | undefined>;
