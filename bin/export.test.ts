@@ -125,6 +125,12 @@ describe('export and import', () => {
     const past = join(dir, 'between.db');
     expect(cli('import', between, past).code).toBe(0);
     expect(tree(past)).toEqual(tree(compacted, '9'));
+
+    // fork is the same export piped into an import: a compacted store forks, checkpoint and all
+    const fork = join(dir, 'compacted-fork.db');
+    expect(json(cli('fork', compacted, '--at', '9', fork, '--json'))).toMatchObject({ ops: 3, checkpoint: { ops: 6 } });
+    expect(cli('verify', fork)).toMatchObject({ code: 0 });
+    expect(tree(fork)).toEqual(tree(compacted, '9'));
   });
 
   it('refuses a corrupt byte in a chunk or an op, a truncated file and a file that is not an export: one line, exit 1, nothing left', () => {

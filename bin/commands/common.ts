@@ -20,6 +20,18 @@ export function openExisting(db: string | undefined, options: Omit<OpenStoreOpti
 }
 
 /**
+ * An existing store opened read-only inside one read transaction (Node's adapter; closing the
+ * store ends it): everything read from it sees the same ops, whatever a wsd or mount serving it
+ * commits meanwhile. The log's caches are read again inside the transaction.
+ */
+export function openSnapshot(db: string | undefined): Store {
+  const store = openExisting(db, { readonly: true });
+  store.sql.exec('BEGIN');
+  store.log.reload();
+  return store;
+}
+
+/**
  * Makes the new file `file` through `make(temporary)`: a file beside it that takes the name only
  * when make returns, and never over an existing file (a hard link, not a rename). Any failure
  * removes it, with the -wal and -shm a store leaves while open: nothing half made stays behind.

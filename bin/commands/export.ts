@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { encodeRecord, preamble, type ExportHeader } from '../../log/export-format.ts';
 import { exportRecords } from '../../projections/export.ts';
 import { latestPosition, resolvePosition } from '../../projections/positions.ts';
-import { createNew, needArg, openExisting } from './common.ts';
+import { createNew, needArg, openSnapshot } from './common.ts';
 import { progress } from './output.ts';
 
 function writeAll(fd: number, bytes: Uint8Array): void {
@@ -16,12 +16,8 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 export function runExport([db, out]: string[], values: { at?: string | boolean; json?: string | boolean }): number {
   const file = resolve(needArg(out, '<file>'));
-  const store = openExisting(db, { readonly: true });
+  const store = openSnapshot(db);
   try {
-    // One read transaction (Node's adapter; closing the store ends it): both passes of the export
-    // see the same ops, whatever a writer commits meanwhile. The caches are read again inside it.
-    store.sql.exec('BEGIN');
-    store.log.reload();
     const position = typeof values.at === 'string' ? resolvePosition(store, values.at) : latestPosition(store);
     let bar = null as ReturnType<typeof progress> | null;
     let header: ExportHeader | undefined;
