@@ -140,16 +140,8 @@ export class SqliteFloor {
   rename(node: number, parent: number, to: string): void {
     this.transaction(() => {
       const ts = this.ts();
-      const id = this.nextId++;
       this.stmt.lookup!.get(parent, Buffer.from(to));
-      this.stmt.nodes2!.run(...this.nodeRow(node, 'file', ts), ...this.nodeRow(parent, 'dir', ts));
-      this.stmt.entry!.run(node, parent, Buffer.from(to), node, 'file', ts);
-      this.stmt.treeOp!.run(ts, id, blob(UNDO_BYTES, 2));
-      this.stmt.ops1!.run(ts, id, blob(OP_BYTES, 1));
-      this.stmt.nodeOps1!.run(node, ROLE_TREE, ts, id);
-      this.stmt.entryOps!.run(node, ts, id);
-      this.stmt.parentOps!.run(parent, ts, id);
-      this.stmt.meta!.run('fingerprint', blob(HASH_BYTES, 5));
+      this.placeRows(node, parent, parent, to, ts);
     });
   }
 
@@ -157,19 +149,24 @@ export class SqliteFloor {
   unlink(node: number, parent: number, name: string): void {
     this.transaction(() => {
       const ts = this.ts();
-      const id = this.nextId++;
       this.stmt.heads!.all(node);
       this.stmt.headDeletes!.all(node);
-      this.stmt.removal!.run(id, node, ts, blob(16, 6), 0);
-      this.stmt.nodes2!.run(...this.nodeRow(node, 'file', ts), ...this.nodeRow(parent, 'dir', ts));
-      this.stmt.entry!.run(node, TRASH_ID, Buffer.from(name), node, 'file', ts);
-      this.stmt.treeOp!.run(ts, id, blob(UNDO_BYTES, 2));
-      this.stmt.ops1!.run(ts, id, blob(OP_BYTES, 1));
-      this.stmt.nodeOps1!.run(node, ROLE_TREE, ts, id);
-      this.stmt.entryOps!.run(node, ts, id);
-      this.stmt.parentOps!.run(parent, ts, id);
-      this.stmt.meta!.run('fingerprint', blob(HASH_BYTES, 5));
+      this.stmt.removal!.run(this.nextId, node, ts, blob(16, 6), 0);
+      this.placeRows(node, parent, TRASH_ID, name, ts);
     });
+  }
+
+  /** The rows of a tree op that moves a file's entry from `parent` to `into` (a move or a removal). */
+  private placeRows(node: number, parent: number, into: number, name: string, ts: string): void {
+    const id = this.nextId++;
+    this.stmt.nodes2!.run(...this.nodeRow(node, 'file', ts), ...this.nodeRow(parent, 'dir', ts));
+    this.stmt.entry!.run(node, into, Buffer.from(name), node, 'file', ts);
+    this.stmt.treeOp!.run(ts, id, blob(UNDO_BYTES, 2));
+    this.stmt.ops1!.run(ts, id, blob(OP_BYTES, 1));
+    this.stmt.nodeOps1!.run(node, ROLE_TREE, ts, id);
+    this.stmt.entryOps!.run(node, ts, id);
+    this.stmt.parentOps!.run(parent, ts, id);
+    this.stmt.meta!.run('fingerprint', blob(HASH_BYTES, 5));
   }
 
   close(): void {
