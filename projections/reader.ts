@@ -250,7 +250,7 @@ export class Reader {
   }
 
   xattr(ino: number, name: Uint8Array): Uint8Array | null {
-    return this.q.xattr.get(ino, name)?.value ?? null;
+    return this.rows.xattr(ino, name, () => this.q.xattr.get(ino, name)?.value ?? null);
   }
 
   /** Nodes in the tree (the root included, the trash not) and their content bytes, by type. */

@@ -16,6 +16,8 @@ const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'type', 'ts'] as const;
 const DIRTY_ROWS_MAX = 200_000;
 /** Clean rows stay cached across transactions up to this many, then the cache starts over. */
 const CACHED_ROWS_MAX = 100_000;
+/** Longer xattr values are read from SQL each time (a mime type is tens of bytes). */
+const XATTR_CACHED_BYTES_MAX = 256;
 
 /** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
 const nameKey = (name: Uint8Array): string => Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
@@ -38,6 +40,12 @@ export class ProjectionRows {
   private namesCount = 0;
   /** node -> its content register (null: none), for nodes where it is known exactly */
   private readonly contents = new Map<number, ContentRow | null>();
+  /**
+   * node -> xattr name -> its value (null: none), for values up to XATTR_CACHED_BYTES_MAX (a
+   * Workspace reads a file's mime type on every stat and listing); a node's go when one is queued.
+   */
+  private readonly xattrValues = new Map<number, Map<string, Uint8Array | null>>();
+  private xattrValuesCount = 0;
   private readonly dirtyNodes = new Set<number>();
   private readonly dirtyEntries = new Set<number>();
   private treeOps: SqlValue[][] = [];
@@ -91,6 +99,8 @@ export class ProjectionRows {
     this.names.clear();
     this.namesCount = 0;
     this.contents.clear();
+    this.xattrValues.clear();
+    this.xattrValuesCount = 0;
     this.dirtyNodes.clear();
     this.dirtyEntries.clear();
     this.treeOps = [];
@@ -196,6 +206,20 @@ export class ProjectionRows {
     this.contents.set(node, null);
   }
 
+  /** A node's xattr value (null: none), cached when small; a miss asks `query` (SQL). */
+  xattr(node: number, name: Uint8Array, query: () => Uint8Array | null): Uint8Array | null {
+    const key = nameKey(name);
+    const hit = this.xattrValues.get(node)?.get(key);
+    if (hit !== undefined) return hit;
+    const value = query();
+    if (value !== null && value.length > XATTR_CACHED_BYTES_MAX) return value;
+    let values = this.xattrValues.get(node);
+    if (!values) this.xattrValues.set(node, (values = new Map()));
+    values.set(key, value);
+    this.xattrValuesCount++;
+    return value;
+  }
+
   recordTreeOp(ts: Ts, op: number, undo: Uint8Array): void {
     assert(ts > this.lastTreeTs, 'tree ops must be recorded in timestamp order');
     this.treeOps.push([ts, op, undo]);
@@ -237,6 +261,9 @@ export class ProjectionRows {
 
   queueXattr(node: number, name: Uint8Array, value: Uint8Array | null, ts: Ts): void {
     this.xattrs.push([node, name, value, ts]);
+    // Which write wins is the upsert's to say: the node's cached values go.
+    const values = this.xattrValues.get(node);
+    if (values && this.xattrValues.delete(node)) this.xattrValuesCount -= values.size;
   }
 
   private bound(): void {
@@ -263,10 +290,12 @@ export class ProjectionRows {
     this.contentRows = [];
     this.xattrs = [];
     if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
-    else if (this.namesCount + this.contents.size > CACHED_ROWS_MAX) {
+    else if (this.namesCount + this.contents.size + this.xattrValuesCount > CACHED_ROWS_MAX) {
       this.names.clear();
       this.namesCount = 0;
       this.contents.clear();
+      this.xattrValues.clear();
+      this.xattrValuesCount = 0;
     }
   }
 }
