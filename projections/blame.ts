@@ -22,6 +22,14 @@ export interface Blame {
   lines: BlameLine[];
   /** versions read */
   versions: number;
+  /** true when a version's diff gave up (see BlameLimits): its lines are all its own */
+  approximate: boolean;
+}
+
+/** Bounds on diff work, for a server's thread (the DiffOptions of changes.ts, same meaning). */
+export interface BlameLimits {
+  editLinesMax?: number;
+  editBudget?: { lines: number };
 }
 
 const splitLines = (text: string) => {
@@ -31,7 +39,7 @@ const splitLines = (text: string) => {
 };
 
 /** Blames `node` as it was at `until`; `shown` names it in errors. */
-export function blame(history: NodeHistory, node: number, until: Ts, shown: string): Blame {
+export function blame(history: NodeHistory, node: number, until: Ts, shown: string, limits: BlameLimits = {}): Blame {
   const versions: Array<{ id: number; ts: Ts }> = [];
   for (const step of history.lineage(node, until)) {
     versions.push(...history.index.opsOf(step.node, '', step.until, BLAME_VERSIONS_MAX, [NodeRole.content]).map((row) => ({ id: row.op, ts: row.ts })));
@@ -43,6 +51,7 @@ export function blame(history: NodeHistory, node: number, until: Ts, shown: stri
   let lines: Array<{ text: string; op: Op | null }> = first ? linesOf(history, first, shown).map((text) => ({ text, op: null })) : [];
   let previous: Uint8Array | null = null;
   let read = 0;
+  let approximate = false;
   for (const { id } of versions) {
     const op = history.op(id);
     if (op.kind !== 'setContent') continue;
@@ -51,13 +60,24 @@ export function blame(history: NodeHistory, node: number, until: Ts, shown: stri
     read += op.size;
     if (read > BLAME_READ_BYTES_MAX) throw new FsError('EFBIG', 'blame', shown, `its versions hold over ${BLAME_READ_BYTES_MAX} bytes`);
     const next = linesOf(history, { op, size: op.size, manifest: op.manifest }, shown);
+    const allowed = Math.min(limits.editLinesMax ?? Infinity, limits.editBudget?.lines ?? Infinity);
+    const parts = allowed > 0 ? diffArrays(lines.map((l) => l.text), next, { maxEditLength: allowed }) : undefined;
+    if (!parts) {
+      // Past the bound the version counts as a rewrite: every line is its own.
+      if (limits.editBudget) limits.editBudget.lines -= allowed;
+      approximate = true;
+      lines = next.map((text) => ({ text, op }));
+      continue;
+    }
     const carried: typeof lines = [];
     let at = 0;
-    for (const part of diffArrays(lines.map((l) => l.text), next)) {
+    for (const part of parts) {
       if (part.removed) {
         at += part.count ?? part.value.length;
+        if (limits.editBudget) limits.editBudget.lines -= part.value.length;
       } else if (part.added) {
         for (const text of part.value) carried.push({ text, op });
+        if (limits.editBudget) limits.editBudget.lines -= part.value.length;
       } else {
         for (let i = 0; i < part.value.length; i++) carried.push(lines[at++]!);
       }
@@ -65,7 +85,7 @@ export function blame(history: NodeHistory, node: number, until: Ts, shown: stri
     lines = carried;
   }
   const global = (op: Op | null) => (op ? `${op.origin}:${op.seq}` : null);
-  return { lines: lines.map((l, i) => ({ line: i + 1, text: l.text, op: global(l.op), ts: l.op?.ts ?? null, actor: l.op?.actor ?? null })), versions: versions.length };
+  return { lines: lines.map((l, i) => ({ line: i + 1, text: l.text, op: global(l.op), ts: l.op?.ts ?? null, actor: l.op?.actor ?? null })), versions: versions.length, approximate };
 }
 
 function linesOf(history: NodeHistory, content: Parameters<typeof contentBytes>[1], shown: string): string[] {

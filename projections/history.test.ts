@@ -112,6 +112,22 @@ describe('history', () => {
     expect(buildTimeline(store).cut.diffs).toBe(true);
   });
 
+  it('blames a version whose diff passes the edit bound as a rewrite, and says the blame is approximate', () => {
+    const store = openStore();
+    const fs = FileSystem.live(store);
+    const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i}\n`).join('');
+    fs.writeFile('/f', `keep\n${lines('a', DIFF_EDIT_LINES_MAX)}`);
+    fs.as({ kind: 'exec', id: 'rewrite', command: 'rewrite' }).writeFile('/f', `keep\n${lines('b', DIFF_EDIT_LINES_MAX)}`);
+    const history = new History(store);
+    const exact = history.blame('/f');
+    expect(exact.approximate).toBe(false);
+    expect(exact.lines[0]!.actor).toMatchObject({ kind: 'api' });
+    const bounded = history.blame('/f', undefined, undefined, { editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } });
+    expect(bounded.approximate).toBe(true);
+    expect(bounded.lines.map((l) => l.text)).toEqual(exact.lines.map((l) => l.text));
+    expect(new Set(bounded.lines.map((l) => l.actor?.id))).toEqual(new Set(['rewrite']));
+  });
+
   it('shows one op with its diff, and what one command changed', () => {
     const { store, history } = session();
     const shown = history.show(resolvePosition(store, '5'), { patch: true });

@@ -2,7 +2,7 @@
 // scratch in-memory projection and read through the same FileSystem code as the live tree; and
 // the history queries (a path's ops, diff, blame, show) over the node index.
 import { formatRef, HISTORY_PAGE_OPS_MAX, type Actor, type Op, type Ts } from '../log/index.ts';
-import { blame, type Blame } from './blame.ts';
+import { blame, type Blame, type BlameLimits } from './blame.ts';
 import { diffPage, foldReplacements, nodeChange, nodesOf, opChanges, showPath, type DiffOptions, type DiffPage, type FileChange } from './changes.ts';
 import { FsError } from './errors.ts';
 import { FileSystem } from './filesystem.ts';
@@ -115,10 +115,10 @@ export class History {
     return diffPage(this.nodes, from.ts, to.ts, options);
   }
 
-  blame(path: PathLike, at?: Position, onProgress?: (done: number) => void): Blame {
+  blame(path: PathLike, at?: Position, onProgress?: (done: number) => void, limits?: BlameLimits): Blame {
     const { node, type } = this.resolve(path, at, onProgress);
     if (type !== 'file') throw new FsError(type === 'dir' ? 'EISDIR' : 'EINVAL', 'blame', pathText(path), 'blame reads a text file');
-    return blame(this.nodes, node, at?.ts ?? this.store.log.maxTs() ?? '', pathText(path));
+    return blame(this.nodes, node, at?.ts ?? this.store.log.maxTs() ?? '', pathText(path), limits);
   }
 
   /** What a set of ops (one command's) changed: each node they touched, from before the first of them to the last. */

@@ -400,10 +400,15 @@ export class FilesystemService extends SyncService {
     return this.query((h) => h.diff(resolvePosition(this.replica, from), upTo(), { after, patch, editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } }));
   }
 
-  /** Each line of a text file with the op that last wrote it, now or at `at`. */
+  /**
+   * Each line of a text file with the op that last wrote it, now or at `at`. On the server's one
+   * thread a version's diff gives up as RPC diff's does, and the version then counts as a rewrite
+   * (`approximate`).
+   */
   blame(p: unknown, at?: unknown): Blame {
     const file = path(p);
-    return this.query((h) => h.blame(file, at === undefined || at === null ? undefined : resolvePosition(this.replica, at)));
+    const limits = { editLinesMax: DIFF_EDIT_LINES_MAX, editBudget: { lines: DIFF_PAGE_EDIT_LINES_MAX } };
+    return this.query((h) => h.blame(file, at === undefined || at === null ? undefined : resolvePosition(this.replica, at), undefined, limits));
   }
 
   /** The workspace as it was at `position`: a read-only filesystem (AT_METHODS), open until the session ends. */
