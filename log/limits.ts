@@ -97,7 +97,7 @@ export const WORKSPACE_READDIR_DEFAULT_COUNT = 1000;
 export const WORKSPACE_LIST_COUNT_MAX = 10_000;
 /** Entries a glob or a tool's walk looks at before it gives up (E2BIG): a narrower pattern is the answer. */
 export const WORKSPACE_WALK_COUNT_MAX = 100_000;
-/** Versions history(), changes() and blame() read at most (E2BIG past it). */
+/** Ops a Workspace's history() and changes() answer at most (E2BIG past it). */
 export const WORKSPACE_HISTORY_COUNT_MAX = 1000;
 
 // History (projections/node-history.ts, changes.ts, blame.ts) and its RPC calls.

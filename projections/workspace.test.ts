@@ -74,13 +74,18 @@ describe('Workspace', () => {
     await ws.as({ kind: 'tool', id: 't2', name: 'edit' }).writeFile('/f', 'a\nB\nc\n');
     const history = await ws.history('/f');
     expect(history.map((h) => [h.kind, h.actor.id])).toEqual([['create', 't1'], ['setContent', 't1'], ['setContent', 't2']]);
-    expect((await ws.blame('/f')).map((l) => [l.text, l.actor.id])).toEqual([['a', 't1'], ['B', 't2'], ['c', 't2'], ['', 't1']]);
+    expect((await ws.blame('/f')).map((l) => [l.line, l.text, l.actor?.id])).toEqual([[1, 'a', 't1'], [2, 'B', 't2'], [3, 'c', 't2']]);
     const [origin, seq] = Object.entries(first)[0]!;
     const past = await ws.at(`${origin}:${seq}`);
     expect(await past.readFile('/f')).toBe('a\nb\n');
     await expect(past.writeFile('/f', 'x')).rejects.toMatchObject({ code: 'EROFS' });
     past.close();
     expect((await ws.changes(`${origin}:${seq}`)).map((c) => c.actor.id)).toEqual(['t2']);
+    // An editor's save (a new file renamed over this one) keeps the file's history and its lines' blame
+    await ws.as({ kind: 'tool', id: 't3', name: 'write' }).writeFile('/f.tmp', 'a\nB\nc\nd\n');
+    await ws.as({ kind: 'tool', id: 't3', name: 'write' }).mv('/f.tmp', '/f');
+    expect((await ws.history('/f')).map((h) => h.actor.id)).toEqual(['t1', 't1', 't2', 't3', 't3', 't3']);
+    expect((await ws.blame('/f')).map((l) => l.actor?.id)).toEqual(['t1', 't2', 't2', 't3']);
   });
 });
 

@@ -18,7 +18,7 @@ import { O_APPEND, O_WRONLY } from './open-flags.ts';
 import type { Attr } from './reader.ts';
 import { Store } from './store.ts';
 import { unifiedDiff } from './unified-diff.ts';
-import { blameNode, changesBetween, nodeHistory, type BlameLine, type Change } from './workspace-history.ts';
+import { blamePath, changesBetween, nodeHistory, type BlameLine, type Change } from './workspace-history.ts';
 import { baseName, byUtf8, globBase, isWithin, joinPath, normalizePath, parentOf } from './workspace-paths.ts';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
@@ -695,22 +695,22 @@ export class Workspace {
     return this.home.store;
   }
 
-  /** The op ref of the node at `path` now. */
-  private nodeRef(fs: FileSystem, path: string, syscall: string): string {
+  /** The node at `path` now. */
+  private node(fs: FileSystem, path: string, syscall: string): number {
     const at = this.resolve(fs, normalizePath(path, syscall), syscall);
     const attr = this.entry(fs, at);
     if (!attr) throw new FsError('ENOENT', syscall, at);
-    return this.live(syscall).log.globalRef(attr.ino);
+    return attr.ino;
   }
 
   /** The ops that made and changed the file (or directory) at `path`, oldest first, with actor and time. */
   history(path: string): Promise<Change[]> {
-    return this.run((fs) => nodeHistory(this.live('history'), this.nodeRef(fs, path, 'history')));
+    return this.run((fs) => nodeHistory(this.live('history'), this.node(fs, path, 'history')));
   }
 
   /** Who last changed each line of the file at `path`, and when. */
   blame(path: string): Promise<BlameLine[]> {
-    return this.run((fs) => blameNode(this.live('blame'), this.nodeRef(fs, path, 'blame')));
+    return this.run((fs) => blamePath(this.live('blame'), this.resolve(fs, normalizePath(path, 'blame'), 'blame')));
   }
 
   /** The ops after position `from` up to and including `to` (op ORIGIN:seq, epoch ms or a date; default now). */
