@@ -60,7 +60,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 export class Reader {
   private readonly stmt: {
     lookup: SqlStatement<EntryRow>;
-    readdir: SqlStatement<{ id: number; name: Uint8Array; node: number; type: NodeType; conflicted: number | null }>; child: SqlStatement<{ one: number }>;
+    readdir: SqlStatement; child: SqlStatement<{ one: number }>;
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>; entriesIn: SqlStatement<EntryRow>;
@@ -212,21 +212,22 @@ export class Reader {
    * and each conflicted file is followed by its conflict copies.
    */
   readdir(parent: number, offset = 0, limit = -1): DirEntry[] {
-    const rows = this.q.readdir.all(parent);
+    // Rows as arrays: a listing is the one read whose row count the directory sets.
+    const rows = this.q.readdir.values(parent) as Array<[id: number, name: Uint8Array, node: number, type: NodeType, conflicted: number | null]>;
     let derived = false;
     const entries: DirEntry[] = [];
     const copies = new Set<number>();
-    rows.forEach((row, i) => {
-      const loser = i > 0 && Buffer.compare(rows[i - 1]!.name, row.name) === 0;
+    rows.forEach(([id, name, node, type, conflicted], i) => {
+      const loser = i > 0 && Buffer.compare(rows[i - 1]![1], name) === 0;
       derived ||= loser;
-      const dup: Mark[] = loser ? [['.dup-', this.ids.globalRef(row.id)]] : [];
-      entries.push({ name: loser ? derivedName(row.name, dup) : row.name, ino: row.node, type: row.type });
-      if (row.conflicted === null) return;
-      for (const head of this.q.headsOf.all(row.node).slice(1)) {
+      const dup: Mark[] = loser ? [['.dup-', this.ids.globalRef(id)]] : [];
+      entries.push({ name: loser ? derivedName(name, dup) : name, ino: node, type });
+      if (conflicted === null) return;
+      for (const head of this.q.headsOf.all(node).slice(1)) {
         if (copies.has(head.op)) continue;
         copies.add(head.op);
         derived = true;
-        entries.push({ name: derivedName(row.name, [...dup, ['.conflict-', this.ids.globalRef(head.op)]]), ino: head.op, type: 'file' });
+        entries.push({ name: derivedName(name, [...dup, ['.conflict-', this.ids.globalRef(head.op)]]), ino: head.op, type: 'file' });
       }
     });
     if (derived) entries.sort((a, b) => Buffer.compare(a.name, b.name));

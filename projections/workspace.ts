@@ -76,6 +76,8 @@ const NAMESPACE = /^[a-zA-Z][a-zA-Z0-9_]*$/;
 const DEFAULT_NAMESPACE = 'default';
 /** The extended attribute holding the mime type a writer gave; absent means text/plain, as in shell. */
 const MIME_XATTR = 'user.mime_type';
+/** Its bytes, encoded once: every stat and listing entry asks for it. */
+const MIME_XATTR_BYTES = new TextEncoder().encode(MIME_XATTR);
 const DEFAULT_MIME = 'text/plain';
 const BYTES_MIME = 'application/octet-stream';
 
@@ -237,7 +239,7 @@ export class Workspace {
   }
 
   private mimeType(fs: FileSystem, attr: Attr): string {
-    const value = fs.reader.xattr(attr.ino, encoder.encode(MIME_XATTR));
+    const value = fs.reader.xattr(attr.ino, MIME_XATTR_BYTES);
     return value ? decoder.decode(value) : DEFAULT_MIME;
   }
 
