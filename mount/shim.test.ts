@@ -22,6 +22,29 @@ function setup() {
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
 describe('shim', () => {
+  it('leaves a write made while a pass copies the file to the next pass, instead of taking it as copied', () => {
+    const { fs, mnt } = setup();
+    const shim = ShimMount.start(fs, mnt, { intervalMs: 60_000 });
+    try {
+      writeFileSync(join(mnt, 'src/a.txt'), 'first');
+      const write = fs.write.bind(fs);
+      let raced = false;
+      // Another process writes the file after the pass read it, before the pass ends.
+      fs.write = (fh, data, offset) => {
+        if (!raced) writeFileSync(join(mnt, 'src/a.txt'), 'second, longer');
+        raced = true;
+        return write(fh, data, offset);
+      };
+      shim.sync();
+      expect(raced).toBe(true);
+      fs.write = write;
+      expect(shim.sync().pushed).toBe(1);
+      expect(text(fs.readFile('/src/a.txt'))).toBe('second, longer');
+    } finally {
+      shim.close();
+    }
+  });
+
   it('materialises the store and applies changes both ways', () => {
     const { store, fs, mnt } = setup();
     const shim = ShimMount.start(fs, mnt, { intervalMs: 60_000 });

@@ -71,6 +71,8 @@ export class ShimMount {
     const paths = [...new Set([...real.keys(), ...store.keys(), ...this.last.keys()])].filter((p) => p !== '').sort();
     let pushed = 0;
     let pulled = 0;
+    /** what each pushed path was when this pass scanned it: remembered as is, not rescanned */
+    const pushedAs = new Map<string, Side | undefined>();
     const removals: Array<() => void> = [];
     for (const path of paths) {
       const before = this.last.get(path) ?? {};
@@ -82,6 +84,7 @@ export class ShimMount {
       if (realChanged && storeChanged && r && s && this.same(path, r, s)) continue;
       if (realChanged) {
         pushed++;
+        pushedAs.set(path, r);
         if (r) this.push(path, r, s);
         else removals.push(() => this.removeFromStore(path));
       } else {
@@ -91,9 +94,20 @@ export class ShimMount {
       }
     }
     for (const remove of removals.reverse()) remove();
-    // What this pass wrote changed both sides' signatures: rescan only then.
-    if (pushed + pulled > 0) this.remember();
-    else this.remember(real, store);
+    // What this pass wrote changed both sides' signatures: rescan only then. A pushed path keeps
+    // the signature it was read at: a process writing it meanwhile (after the scan, during or
+    // after the copy) leaves a signature the next pass sees as changed, instead of one this
+    // rescan would take for what was pushed.
+    if (pushed + pulled > 0) {
+      const rescanned = this.scanReal();
+      for (const [path, side] of pushedAs) {
+        if (side) rescanned.set(path, side);
+        else rescanned.delete(path);
+      }
+      this.remember(rescanned);
+    } else {
+      this.remember(real, store);
+    }
     return { pushed, pulled };
   }
 
