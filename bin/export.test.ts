@@ -2,22 +2,18 @@
 // origins, --at a prefix, a checkpoint travels with the file; a corrupt, truncated or foreign file
 // is refused with one line and leaves nothing behind; an existing output is never overwritten;
 // a mount serves the imported store and writes under its new origin.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalTree, FileSystem, openHistory, openStore, resolvePosition } from '../index.ts';
 import { sha256 } from '../log/index.ts';
+import { cli, CLI } from '../spec/harness/cli.ts';
 
-const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 const json = (result: { stdout: string }) => JSON.parse(result.stdout);
 const log = (db: string) => cli('log', db, '--json').stdout;
 

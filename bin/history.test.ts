@@ -7,15 +7,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSystem, openStore } from '../index.ts';
 import { fuseUnavailable } from '../mount/mode.ts';
+import { cli, CLI } from '../spec/harness/cli.ts';
 
-const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-history-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 const lines = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
 
 const db = join(dir, 'session.db');

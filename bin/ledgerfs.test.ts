@@ -1,19 +1,14 @@
 // The ledgerfs CLI, run as a user runs it: a child process on a real store file.
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSystem, openSqlite, openStore } from '../index.ts';
+import { cli } from '../spec/harness/cli.ts';
 
-const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 /** A store with a small history: v1 of a file, then v2, a rename and a delete. */
 function history(file: string) {

@@ -14,8 +14,8 @@ import { syncOnce } from '../client/index.ts';
 import { FileSystem, openStore } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { mountFresh, removeDir, type Mounted } from '../spec/harness/mounted.ts';
+import { CLI } from '../spec/harness/cli.ts';
 
-const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const A = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3A';

@@ -11,8 +11,8 @@ import { WebSocket } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DurableWorkspaceService } from '../server/durable-object.ts';
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, startLocalWorker } from '../server/local-worker.ts';
+import { CLI } from '../spec/harness/cli.ts';
 
-const CLI = join(import.meta.dirname, 'ledgerfs.ts');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-worker-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
