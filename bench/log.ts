@@ -1,6 +1,7 @@
 // bench log: the op log on a file store (WAL, synchronous=NORMAL). Append with one op per
 // transaction, batched append, and rebuild (drop projections, replay), each against a plain
-// better-sqlite3 insert loop of the same row size measured in the same run.
+// better-sqlite3 insert loop of the same row size and the floor of the rows ledgerfs writes
+// (sqlite-floor.ts, rows-floor.ts), measured in the same run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +9,16 @@ import Database from 'better-sqlite3';
 import { CHUNK_BYTES, packManifest, ROOT_ID, type Actor, type OpBody, type Ref } from '../log/index.ts';
 import { openStore, Store } from '../index.ts';
 import type { BenchRow } from './report.ts';
+import { RowsFloor } from './rows-floor.ts';
 import { SqliteFloor } from './sqlite-floor.ts';
 
 const BATCH_COUNT = 1000;
 const ACTOR: Actor = { kind: 'exec', id: 'bench', command: 'bench log' };
 
-/** A filesystem-shaped op mix: mkdir, create, write, chmod, rename, unlink. */
+/**
+ * A filesystem-shaped op mix: mkdir, create, write, chmod, rename. Each write names the file's
+ * previous write as its base, as a writer that read the file does (no conflict copies).
+ */
 export function* workload(store: Store, count: number): Generator<OpBody> {
   const ref = (op: { origin: string; seq: number }): Ref => `${op.origin}:${op.seq}`;
   const chunk = store.chunks.put(new Uint8Array(4096).fill(7));
@@ -21,6 +26,7 @@ export function* workload(store: Store, count: number): Generator<OpBody> {
   const name = (i: number) => Buffer.from(`f${i}.txt`);
   let dir: Ref = 'root';
   const files: Ref[] = [];
+  let lastWrite: Ref | null = null;
   for (let i = 0; i < count; i++) {
     const pick = i % 10;
     if (pick === 0) {
@@ -29,8 +35,10 @@ export function* workload(store: Store, count: number): Generator<OpBody> {
     } else if (pick <= 3 || files.length === 0) {
       yield { kind: 'create', parent: dir, name: name(i), type: 'file', mode: 0o644, uid: 0, gid: 0, target: new Uint8Array(0), rdev: 0 };
       files.push(ref(lastOp(store)));
+      lastWrite = null;
     } else if (pick <= 7) {
-      yield { kind: 'setContent', node: files[files.length - 1]!, size: 4096, manifest, base: [], deletes: [] };
+      yield { kind: 'setContent', node: files[files.length - 1]!, size: 4096, manifest, base: lastWrite ? [lastWrite] : [], deletes: [] };
+      lastWrite = ref(lastOp(store));
     } else if (pick === 8) {
       yield { kind: 'setAttr', node: files[files.length - 1]!, mode: 0o600, uid: null, gid: null, atime: null, mtime: null };
     } else {
@@ -102,6 +110,9 @@ export function benchLog(options: { ops: number }): { rows: BenchRow[]; extra: R
     const rebuildRate = rate(options.ops, () => batched.rebuild());
     const verified = batched.verify().ok;
     batched.close();
+    const rowsFloor = new RowsFloor(join(dir, 'batched.db'));
+    const batchedFloor = options.ops / rowsFloor.append(join(dir, 'floor-batched.db'), Math.ceil(options.ops / BATCH_COUNT));
+    const rebuildFloor = options.ops / rowsFloor.rebuild(join(dir, 'floor-rebuild.db'));
 
     const plainSingle = baseline(dir, singleCount, rowBytes, 1);
     const sameTables = floorBaseline(dir, singleCount);
@@ -111,7 +122,9 @@ export function benchLog(options: { ops: number }): { rows: BenchRow[]; extra: R
         { name: 'append_single_txn', value: singleRate, unit: 'ops/s', baseline: plainSingle, note: `${singleCount} ops, one transaction each; target >= 20k` },
         { name: 'sqlite_same_tables_single_txn', value: sameTables, unit: 'ops/s', baseline: plainSingle, note: 'plain SQLite running the statements of one create, one transaction each' },
         { name: 'append_batched', value: batchedRate, unit: 'ops/s', baseline: plainBatched, note: `${options.ops} ops, ${BATCH_COUNT} per transaction; target >= 100k` },
+        { name: 'sqlite_same_rows_batched', value: batchedFloor, unit: 'ops/s', baseline: plainBatched, note: `plain SQLite writing the rows the batched run left, ${BATCH_COUNT} ops' worth per transaction` },
         { name: 'rebuild', value: rebuildRate, unit: 'ops/s', baseline: plainBatched, note: 'drop projections, replay the log; target >= 300k' },
+        { name: 'sqlite_same_rows_rebuild', value: rebuildFloor, unit: 'ops/s', baseline: plainBatched, note: 'plain SQLite reading the log and writing the projection rows, one transaction' },
       ],
       extra: { ops: options.ops, row_bytes: rowBytes, chunk_bytes: CHUNK_BYTES, verify_ok: verified, node: process.version },
     };

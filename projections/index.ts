@@ -16,6 +16,7 @@ export { canonicalTree, showName, type CanonicalEntry } from './canonical.ts';
 export { pathText, toBytes, type PathLike } from './paths.ts';
 export * as openFlags from './open-flags.ts';
 export { checkpointChunks, stateDigest } from './checkpoint-state.ts';
+export { PROJECTION_TABLES } from './schema.ts';
 export {
   checkBytesArray, checkHash, checkVersionVector, opChunks, pageAfter, RpcInputError,
   type Hello, type Page, type SnapshotPage, type SyncPeer,
