@@ -20,7 +20,15 @@ export class ContentHeads {
   private readonly stmt: {
     insert: SqlStatement; remove: SqlStatement<{ one: number }>; count: SqlStatement<{ n: number }>;
     supersede: SqlStatement; arrive: SqlStatement<{ one: number }>; mark: SqlStatement; unmark: SqlStatement;
+    anySuperseded: SqlStatement<{ one: number }>; anyConflicted: SqlStatement<{ one: number }>;
   };
+  /**
+   * Whether the superseded and conflicted tables are empty, as last read or kept since (null:
+   * unknown). Both are empty unless edits were concurrent, and while they are, a setContent whose
+   * base was the node's head needs neither table: it leaves the node one head.
+   */
+  private noneSuperseded: boolean | null = null;
+  private noneConflicted: boolean | null = null;
 
   constructor(sql: SqlAdapter) {
     this.stmt = {
@@ -31,7 +39,15 @@ export class ContentHeads {
       arrive: sql.prepare('DELETE FROM superseded WHERE op = ? RETURNING 1 AS one'),
       mark: sql.prepare('INSERT OR IGNORE INTO conflicted (node) VALUES (?)'),
       unmark: sql.prepare('DELETE FROM conflicted WHERE node = ?'),
+      anySuperseded: sql.prepare('SELECT 1 AS one FROM superseded LIMIT 1'),
+      anyConflicted: sql.prepare('SELECT 1 AS one FROM conflicted LIMIT 1'),
     };
+  }
+
+  /** Forgets what is known of the tables (a rollback, or a rebuild that rewrote them). */
+  reset(): void {
+    this.noneSuperseded = null;
+    this.noneConflicted = null;
   }
 
   /**
@@ -39,12 +55,23 @@ export class ContentHeads {
    * the node is known to have had no setContent applied, so no heads and no conflict to count.
    */
   apply(head: HeadRow, bases: readonly number[], arrived: (op: number) => boolean, first = false): void {
+    let removed = 0;
     for (const base of bases) {
-      if (this.stmt.remove.get(head.node, base) === undefined && !arrived(base)) this.stmt.supersede.run(base);
+      if (this.stmt.remove.get(head.node, base) !== undefined) removed++;
+      else if (!arrived(base)) {
+        this.stmt.supersede.run(base);
+        this.noneSuperseded = false;
+      }
     }
-    if (this.stmt.arrive.get(head.op) === undefined) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
+    this.noneSuperseded ??= this.stmt.anySuperseded.get() === undefined;
+    if (this.noneSuperseded || this.stmt.arrive.get(head.op) === undefined) this.stmt.insert.run(head.node, head.op, head.ts, head.size, head.manifest, head.deletes);
     if (first) return;
-    if (this.stmt.count.get(head.node)!.n > 1) this.stmt.mark.run(head.node);
-    else this.stmt.unmark.run(head.node);
+    this.noneConflicted ??= this.stmt.anyConflicted.get() === undefined;
+    // No node had two heads, and this one lost one: it had one and has one again.
+    if (this.noneConflicted && removed > 0) return;
+    if (this.stmt.count.get(head.node)!.n > 1) {
+      this.stmt.mark.run(head.node);
+      this.noneConflicted = false;
+    } else if (!this.noneConflicted) this.stmt.unmark.run(head.node);
   }
 }

@@ -65,6 +65,7 @@ export class Projector {
   reset(): void {
     this.rows.reset();
     this.removals.reset();
+    this.heads.reset();
   }
 
   /**
@@ -123,6 +124,7 @@ export class Projector {
       if (checkpoint) loadState(this.sql, this.log, this.log.checkpointPages());
       this.rows.reset(!checkpoint);
       this.removals.reset();
+      this.heads.reset();
       let done = 0;
       for (const stored of this.log.scan()) {
         if (until !== undefined && stored.op.ts > until) break;
