@@ -41,6 +41,9 @@ for (const [kind, fields] of Object.entries(FIELDS)) {
   assert(first < 0 || fields.slice(first).every((field) => field.length === 3), `${kind}: format-2 fields must come last`);
 }
 
+/** Each field's name as error messages give it ('create.name'), built once. */
+const FIELD_LABELS = Object.fromEntries(Object.entries(FIELDS).map(([kind, fields]) => [kind, fields.map(([name]) => `${kind}.${name}`)])) as Record<OpKind, string[]>;
+
 /** The fields of a kind in one format. */
 const FORMAT_FIELDS: Record<1 | 2, Record<OpKind, ReadonlyArray<Field>>> = {
   1: Object.fromEntries(Object.entries(FIELDS).map(([kind, fields]) => [kind, fields.filter((field) => field.length === 2)])) as Record<OpKind, Field[]>,
@@ -70,6 +73,13 @@ const packr = new Packr({ useRecords: false, variableMapSize: true, structuredCl
 
 export function encodeOp(op: Op): Uint8Array {
   return packr.pack(toArray(op as unknown as Record<string, unknown>, op.actor));
+}
+
+/** checkOp and encodeOp in one: the canonical array is built once for both. */
+export function checkAndEncodeOp(value: unknown): { op: Op; bytes: Uint8Array } {
+  if (value && typeof value === 'object' && validated.has(value)) return { op: value as Op, bytes: encodeOp(value as Op) };
+  const array = canonicalArray(value);
+  return { op: opFromArray(array), bytes: packr.pack(array) };
 }
 
 /** The canonical array of an op given as a record; `actor` is encoded unless it is not an object. */
@@ -131,12 +141,17 @@ const validated = new WeakSet<object>();
 
 /** Validates an op that arrived as a structured value (RPC) and returns a clean copy. */
 export function checkOp(value: unknown): Op {
+  if (value && typeof value === 'object' && validated.has(value)) return value as Op;
+  return opFromArray(canonicalArray(value));
+}
+
+/** The canonical array of an op given as a structured value, before its fields are validated. */
+function canonicalArray(value: unknown): unknown[] {
   if (!value || typeof value !== 'object') throw new OpFormatError('op must be an object');
-  if (validated.has(value)) return value as Op;
   const record = value as Record<string, unknown>;
   if (!FIELDS[record.kind as OpKind]) throw new OpFormatError(`unknown op kind ${JSON.stringify(record.kind)}`);
   if (!isTs(record.ts) || record.ts.slice(18) !== record.origin) throw new OpFormatError(`bad timestamp ${JSON.stringify(record.ts)} for origin ${String(record.origin)}`);
-  return opFromArray(toArray(record, record.actor));
+  return toArray(record, record.actor);
 }
 
 function opFromArray(array: unknown): Op {
@@ -152,9 +167,9 @@ function opFromArray(array: unknown): Op {
   const ts = `${String(clock)}.${origin}`;
   if (typeof clock !== 'string' || !isTs(ts)) throw new OpFormatError(`bad timestamp ${JSON.stringify(clock)}`);
   const op: Record<string, unknown> = { origin, seq, ts, actor: decodeActor(actor), kind };
-  FIELDS[kind].forEach(([name, type], i) => {
-    op[name] = i < fields.length ? decodeField(array[6 + i], type, `${kind}.${name}`) : [];
-  });
+  const all = FIELDS[kind];
+  const labels = FIELD_LABELS[kind];
+  for (let i = 0; i < all.length; i++) op[all[i]![0]] = i < fields.length ? decodeField(array[6 + i], all[i]![1], labels[i]!) : [];
   if (format !== formatOf(kind, op)) throw new OpFormatError(`${kind} op in format ${format} is not canonical: its format-2 fields are all empty`);
   if (kind === 'setContent') checkManifest(op.manifest as Uint8Array, op.size as number);
   validated.add(Object.freeze(op));
@@ -185,17 +200,23 @@ function decodeActor(value: unknown): Actor {
   const [kind, pid, uid, gid, id, command, name] = value;
   if (!ACTOR_KINDS.has(kind)) throw new OpFormatError(`bad actor kind ${JSON.stringify(kind)}`);
   const actor: Actor = { kind };
-  for (const [key, v] of [['pid', pid], ['uid', uid], ['gid', gid]] as const) {
-    if (v === null || v === undefined) continue;
-    if (!isUint(v)) throw new OpFormatError(`bad actor ${key}`);
-    actor[key] = v;
-  }
-  for (const [key, v] of [['id', id], ['command', command], ['name', name]] as const) {
-    if (v === null || v === undefined) continue;
-    if (typeof v !== 'string' || v.length > ACTOR_TEXT_CHARS_MAX) throw new OpFormatError(`bad actor ${key}`);
-    actor[key] = v;
-  }
+  if (pid != null) actor.pid = actorUint(pid, 'pid');
+  if (uid != null) actor.uid = actorUint(uid, 'uid');
+  if (gid != null) actor.gid = actorUint(gid, 'gid');
+  if (id != null) actor.id = actorText(id, 'id');
+  if (command != null) actor.command = actorText(command, 'command');
+  if (name != null) actor.name = actorText(name, 'name');
   return actor;
+}
+
+function actorUint(value: unknown, key: string): number {
+  if (!isUint(value)) throw new OpFormatError(`bad actor ${key}`);
+  return value;
+}
+
+function actorText(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value.length > ACTOR_TEXT_CHARS_MAX) throw new OpFormatError(`bad actor ${key}`);
+  return value;
 }
 
 function encodeField(value: unknown, type: FieldType): unknown {

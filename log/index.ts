@@ -7,7 +7,7 @@ export * from './ids.ts';
 export * from './hlc.ts';
 export * from './op.ts';
 export * from './manifest.ts';
-export { encodeOp, decodeOp, checkOp, chunksNamed, mapRefs, OpFormatError, OP_FORMAT } from './codec.ts';
+export { encodeOp, decodeOp, checkOp, checkAndEncodeOp, chunksNamed, mapRefs, OpFormatError, OP_FORMAT } from './codec.ts';
 export * from './cursor.ts';
 export { checkCheckpoint, CheckpointError, pagesDigest, stableCut, type Checkpoint, type CutSource } from './checkpoint.ts';
 export { ensureSchema, type SqlAdapter, type SqlStatement, type SqlValue, type SqlRow } from './sql.ts';

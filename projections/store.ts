@@ -3,7 +3,7 @@
 // so the projections always equal the replay of a log prefix.
 import { createHash } from 'node:crypto';
 import {
-  checkOp, CheckpointError, ChunkStore, chunksNamed, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
+  checkAndEncodeOp, checkOp, CheckpointError, ChunkStore, chunksNamed, covers, encodeOp, formatRef, hex, Hlc, LogStore, mapRefs, newOrigin, REFS_COUNT_MAX,
   systemClock,
   type Actor, type Checkpoint, type Clock, type Op, type OpBody, type Ref, type SqlAdapter, type StoredOp, type Ts, type VersionVector,
 } from '../log/index.ts';
@@ -125,8 +125,7 @@ export class Store {
   /** Issues a local op: stamps it with the next seq and timestamp and applies it, atomically. */
   commit(body: OpBody, actor: Actor): Op {
     const committed = this.transaction(() => {
-      const op = checkOp({ ...body, origin: this.origin, seq: this.log.seqOf(this.origin) + 1, ts: this.hlc.tick(), actor });
-      const bytes = encodeOp(op);
+      const { op, bytes } = checkAndEncodeOp({ ...body, origin: this.origin, seq: this.log.seqOf(this.origin) + 1, ts: this.hlc.tick(), actor });
       const id = this.log.append(op, bytes);
       this.projector.ingest([{ id, op, bytes }]);
       return op;
