@@ -112,6 +112,7 @@ export function benchLog(options: { ops: number }): { rows: BenchRow[]; extra: R
     batched.close();
     const rowsFloor = new RowsFloor(join(dir, 'batched.db'));
     const batchedFloor = options.ops / rowsFloor.append(join(dir, 'floor-batched.db'), Math.ceil(options.ops / BATCH_COUNT));
+    const batchedEncodedFloor = options.ops / rowsFloor.append(join(dir, 'floor-batched-encoded.db'), Math.ceil(options.ops / BATCH_COUNT), { encode: true });
     const rebuildFloor = options.ops / rowsFloor.rebuild(join(dir, 'floor-rebuild.db'));
 
     const plainSingle = baseline(dir, singleCount, rowBytes, 1);
@@ -123,6 +124,7 @@ export function benchLog(options: { ops: number }): { rows: BenchRow[]; extra: R
         { name: 'sqlite_same_tables_single_txn', value: sameTables, unit: 'ops/s', baseline: plainSingle, note: 'plain SQLite running the statements of one create, one transaction each' },
         { name: 'append_batched', value: batchedRate, unit: 'ops/s', baseline: plainBatched, note: `${options.ops} ops, ${BATCH_COUNT} per transaction; target >= 100k` },
         { name: 'sqlite_same_rows_batched', value: batchedFloor, unit: 'ops/s', baseline: plainBatched, note: `plain SQLite writing the rows the batched run left, ${BATCH_COUNT} ops' worth per transaction` },
+        { name: 'sqlite_same_rows_batched_encoded', value: batchedEncodedFloor, unit: 'ops/s', baseline: plainBatched, note: 'the same, each op also encoded and hashed (sha256) as the log format requires' },
         { name: 'rebuild', value: rebuildRate, unit: 'ops/s', baseline: plainBatched, note: 'drop projections, replay the log; target >= 300k' },
         { name: 'sqlite_same_rows_rebuild', value: rebuildFloor, unit: 'ops/s', baseline: plainBatched, note: 'plain SQLite reading the log and writing the projection rows, one transaction' },
       ],

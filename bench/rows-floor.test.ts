@@ -34,6 +34,8 @@ describe('the rows floor of bench log', () => {
 
   it('writes every row of every table the run left, over the transactions asked for', () => {
     expect(floor.append(join(dir, 'append.db'), 7)).toBeGreaterThan(0);
+    expect(floor.append(join(dir, 'append-encoded.db'), 7, { encode: true })).toBeGreaterThan(0);
+    expect(dump(join(dir, 'append-encoded.db'), all)).toEqual(dump(source, all));
     const written = dump(join(dir, 'append.db'), all);
     expect(written).toEqual(dump(source, all));
     expect(written.ops!.length).toBeGreaterThan(40);
