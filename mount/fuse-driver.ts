@@ -61,7 +61,7 @@ export interface DriverOptions {
   attribute?: Attribute;
 }
 
-/** Requests that never make an op (the hot ones: getattr, read). */
+/** Requests that never make an op (the hot ones: getattr, read); write only fills a buffer. */
 const READS = new Set(['getattr', 'fgetattr', 'access', 'statfs', 'opendir', 'readdir', 'readlink', 'read', 'getxattr', 'listxattr']);
 
 /** The fuse-native operations object for a FileSystem. */
@@ -77,19 +77,43 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     return fs.as({ kind: 'fuse', ...(command === undefined ? {} : { command }), ...exec, uid, gid, pid });
   };
   /**
+   * Answers of requests that may have made ops, held until those ops are committed. Requests
+   * that arrive together (one turn of the event loop: several FUSE threads) commit in one
+   * transaction, at the end of the turn, before any of them is answered: what the kernel was told
+   * is done survives a crash of this process, as with a commit per request (synchronous=NORMAL).
+   */
+  let held: Array<[cb: Callback, code: number, result: unknown]> = [];
+  const commitThenAnswer = () => {
+    const answers = held;
+    held = [];
+    try {
+      fs.sync();
+    } catch (error) {
+      log(`ledgerfs: commit failed: ${(error as Error).stack ?? String(error)}`);
+      for (const [cb] of answers) cb(EIO);
+      return;
+    }
+    for (const [cb, code, result] of answers) if (result === undefined) cb(code);
+    else cb(code, result);
+  };
+  const answer = (name: string, cb: Callback, code: number, result?: unknown) => {
+    if (READS.has(name) || name === 'write') return result === undefined ? cb(code) : cb(code, result);
+    if (held.length === 0) setImmediate(commitThenAnswer);
+    held.push([cb, code, result]);
+  };
+  /**
    * Runs a request: its result, or the errno it failed with. read and write answer with the
    * byte count in the code position (`count`), as fuse-native wants.
    */
   const handle = (name: string, fn: (fs: FileSystem) => unknown, count = false) => (cb: Callback) => {
     try {
       const result = fn(as(name));
-      if (count) cb(result as number);
-      else if (result === undefined) cb(0);
-      else cb(0, result);
+      if (count) answer(name, cb, result as number);
+      else answer(name, cb, 0, result);
     } catch (error) {
-      if (error instanceof FsError) return cb(-error.errno);
+      if (error instanceof FsError) return answer(name, cb, -error.errno);
       log(`ledgerfs: ${name} failed: ${(error as Error).stack ?? String(error)}`);
-      cb(EIO);
+      answer(name, cb, EIO);
     }
   };
   return {
