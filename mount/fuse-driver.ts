@@ -97,7 +97,8 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     else cb(code, result);
   };
   const answer = (name: string, cb: Callback, code: number, result?: unknown) => {
-    if (READS.has(name) || name === 'write') return result === undefined ? cb(code) : cb(code, result);
+    // A read waits too while a commit is pending: it may show what an uncommitted op made.
+    if ((READS.has(name) || name === 'write') && held.length === 0) return result === undefined ? cb(code) : cb(code, result);
     if (held.length === 0) setImmediate(commitThenAnswer);
     held.push([cb, code, result]);
   };
