@@ -61,7 +61,7 @@ export interface DriverOptions {
   attribute?: Attribute;
 }
 
-/** Requests that never make an op (the hot ones: getattr, read). */
+/** Requests that never make an op (the hot ones: getattr, read); write only fills a buffer. */
 const READS = new Set(['getattr', 'fgetattr', 'access', 'statfs', 'opendir', 'readdir', 'readlink', 'read', 'getxattr', 'listxattr']);
 
 /** The fuse-native operations object for a FileSystem. */
@@ -77,19 +77,44 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     return fs.as({ kind: 'fuse', ...(command === undefined ? {} : { command }), ...exec, uid, gid, pid });
   };
   /**
+   * Answers of requests that may have made ops, held until those ops are committed. Requests
+   * that arrive together (one turn of the event loop: several FUSE threads) commit in one
+   * transaction, at the end of the turn, before any of them is answered: what the kernel was told
+   * is done survives a crash of this process, as with a commit per request (synchronous=NORMAL).
+   */
+  let held: Array<[cb: Callback, code: number, result: unknown]> = [];
+  const commitThenAnswer = () => {
+    const answers = held;
+    held = [];
+    try {
+      fs.sync();
+    } catch (error) {
+      log(`ledgerfs: commit failed: ${(error as Error).stack ?? String(error)}`);
+      for (const [cb] of answers) cb(EIO);
+      return;
+    }
+    for (const [cb, code, result] of answers) if (result === undefined) cb(code);
+    else cb(code, result);
+  };
+  const answer = (name: string, cb: Callback, code: number, result?: unknown) => {
+    // A read waits too while a commit is pending: it may show what an uncommitted op made.
+    if ((READS.has(name) || name === 'write') && held.length === 0) return result === undefined ? cb(code) : cb(code, result);
+    if (held.length === 0) setImmediate(commitThenAnswer);
+    held.push([cb, code, result]);
+  };
+  /**
    * Runs a request: its result, or the errno it failed with. read and write answer with the
    * byte count in the code position (`count`), as fuse-native wants.
    */
   const handle = (name: string, fn: (fs: FileSystem) => unknown, count = false) => (cb: Callback) => {
     try {
       const result = fn(as(name));
-      if (count) cb(result as number);
-      else if (result === undefined) cb(0);
-      else cb(0, result);
+      if (count) answer(name, cb, result as number);
+      else answer(name, cb, 0, result);
     } catch (error) {
-      if (error instanceof FsError) return cb(-error.errno);
+      if (error instanceof FsError) return answer(name, cb, -error.errno);
       log(`ledgerfs: ${name} failed: ${(error as Error).stack ?? String(error)}`);
-      cb(EIO);
+      answer(name, cb, EIO);
     }
   };
   return {
@@ -107,11 +132,8 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     readlink: (path: string, cb: Callback) => handle('readlink', (f) => Buffer.from(f.readlink(path)).toString('utf8'))(cb),
     open: (path: string, flags: number, cb: Callback) => handle('open', (f) => f.open(path, flags))(cb),
     create: (path: string, mode: number, cb: Callback) => handle('create', (f) => f.open(path, constants.O_RDWR | constants.O_CREAT, mode & 0o7777))(cb),
-    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('read', (f) => {
-      const data = f.read(fd, pos, len);
-      buf.set(data);
-      return data.length;
-    }, true)(cb),
+    // Straight into the kernel's reply buffer: no array per request, no second copy.
+    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('read', (f) => f.read(fd, pos, len, buf).length, true)(cb),
     write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('write', (f) => f.write(fd, buf.subarray(0, len), pos), true)(cb),
     flush: (_path: string, _fd: number, cb: Callback) => cb(0),
     fsync: (_path: string, _datasync: number, fd: number, cb: Callback) => handle('fsync', (f) => f.fsync(fd))(cb),

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileSystem, openStore } from '../index.ts';
 import { mountFresh, removeDir, type Mounted } from '../spec/harness/mounted.ts';
 
 let m: Mounted;
@@ -99,5 +100,23 @@ print(os.getxattr("lnk", "trusted.own", follow_symlinks=False), os.getxattr("lnk
     expect([ls.status, ls.stderr]).toEqual([0, '']);
     const tar = spawnSync('tar', ['--xattrs', '-C', m.mnt, '-cf', `${m.dir}/links.tar`, 'target', 'lnk', 'dangling'], { encoding: 'utf8' });
     expect([tar.status, tar.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('durability', () => {
+  it('keeps every change the mount answered when its process is killed at once (SIGKILL)', async () => {
+    const killed = await mountFresh('ledgerfs-kill-');
+    try {
+      // kill is a shell builtin: it lands a moment after the last answer, before any timer.
+      killed.sh(`cd ${killed.mnt} && mkdir d && : > d/f && ln -s f d/l && mv d/f d/g && chmod 600 d/g && kill -KILL ${killed.pid}`);
+      await killed.stop();
+      const store = openStore({ file: killed.db });
+      const fs = FileSystem.live(store);
+      expect(fs.readdir('/d').map((e) => Buffer.from(e.name).toString())).toEqual(['g', 'l']);
+      expect(fs.lstat('/d/g').mode & 0o777).toBe(0o600);
+      store.close();
+    } finally {
+      removeDir(killed.dir);
+    }
   });
 });

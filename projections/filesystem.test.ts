@@ -221,6 +221,31 @@ describe('FileSystem', () => {
     expect(store.verify().ok).toBe(true);
   });
 
+  it('overwrites a file in order without reading what it replaces, and keeps the rest of a chunk it began', () => {
+    const { fs, store } = fresh();
+    const old = Buffer.alloc(2 * CHUNK_BYTES + 100, 'o');
+    fs.writeFile('/f', old);
+    const fh = fs.open('/f', O_RDWR);
+    let fetched = 0;
+    const get = store.chunks.get.bind(store.chunks);
+    store.chunks.get = (digest) => (fetched++, get(digest));
+    const piece = CHUNK_BYTES / 4;
+    for (let at = 0; at < CHUNK_BYTES; at += piece) fs.write(fh, Buffer.alloc(piece, 'n'), at);
+    fs.write(fh, Buffer.from('nn'), CHUNK_BYTES);
+    expect(fetched).toBe(0);
+    // The second chunk: its first two bytes written, the rest still the old bytes.
+    const into = Buffer.alloc(8);
+    expect(text(fs.read(fh, CHUNK_BYTES - 2, 6, into))).toBe('nnnnoo');
+    expect(fetched).toBe(1);
+    fs.write(fh, Buffer.from('N'), 2 * CHUNK_BYTES);
+    fs.ftruncate(fh, 2 * CHUNK_BYTES + 50);
+    fs.ftruncate(fh, 2 * CHUNK_BYTES + 60);
+    fs.release(fh);
+    const expected = Buffer.concat([Buffer.alloc(CHUNK_BYTES + 2, 'n'), old.subarray(CHUNK_BYTES + 2, 2 * CHUNK_BYTES), Buffer.from('N'), old.subarray(0, 49), Buffer.alloc(10)]);
+    expect(Buffer.from(fs.readFile('/f')).equals(expected)).toBe(true);
+    expect(store.verify().ok).toBe(true);
+  });
+
   it('keeps holes as holes: a file costs what is written, not its size', () => {
     const { fs, store } = fresh();
     const TIB = 2 ** 40;

@@ -312,13 +312,14 @@ export class FileSystem {
     return handle;
   }
 
-  read(fh: number, offset: number, length: number): Uint8Array {
+  /** Reads up to `length` bytes; with `into` (at least `length` bytes) they are copied there, not to a new array. */
+  read(fh: number, offset: number, length: number, into?: Uint8Array): Uint8Array {
     const { ino, flags } = this.handle(fh, 'read');
     if ((flags & ACCESS_MODE) === O_WRONLY) throw new FsError('EBADF', 'read', undefined, 'handle is write-only');
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new FsError('EINVAL', 'read');
     if (this.reader.node(ino)?.type === 'dir') throw new FsError('EISDIR', 'read');
     const buffer = this.state.buffers.get(ino);
-    return buffer ? buffer.read(offset, length) : this.reader.read(ino, offset, length, this.chunks);
+    return buffer ? buffer.read(offset, length, into) : this.reader.read(ino, offset, length, this.chunks, into);
   }
 
   write(fh: number, data: Uint8Array, offset: number): number {

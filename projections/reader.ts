@@ -263,14 +263,17 @@ export class Reader {
     return this.q.xattrs.all(ino).map((row) => row.name);
   }
 
-  /** Bytes [offset, offset+length) of a file's committed content, clipped at its size; holes are zeros. */
-  read(ino: number, offset: number, length: number, chunks: ChunkStore): Uint8Array {
+  /**
+   * Bytes [offset, offset+length) of a file's committed content, clipped at its size; holes are
+   * zeros. With `out` they are copied there (the FUSE reply buffer) instead of a new array.
+   */
+  read(ino: number, offset: number, length: number, chunks: ChunkStore, out?: Uint8Array): Uint8Array {
     const content = this.content(ino);
     if (!content) return new Uint8Array(0);
     return readManifest(content.size, offset, length, (i) => {
       const ref = manifestFind(content.manifest, i);
       return ref ? chunks.get(ref.hash) : ZERO_CHUNK;
-    });
+    }, out);
   }
 
   /** A path of a node now (its oldest live entry), or null if it has none or sits in the trash. */
@@ -296,11 +299,15 @@ export class Reader {
   }
 }
 
-/** Reads a range out of fixed-size chunks; `chunk(i)` supplies chunk i's bytes. */
-export function readManifest(size: number, offset: number, length: number, chunk: (index: number) => Uint8Array): Uint8Array {
+/**
+ * Reads a range out of fixed-size chunks; `chunk(i)` supplies chunk i's bytes. The bytes go to
+ * `into` when given (at least `length` bytes long), else to a new array; the filled part returns.
+ */
+export function readManifest(size: number, offset: number, length: number, chunk: (index: number) => Uint8Array, into?: Uint8Array): Uint8Array {
   const end = Math.min(size, offset + length);
   if (offset >= end) return new Uint8Array(0);
-  const out = new Uint8Array(end - offset);
+  assert(!into || into.length >= end - offset, 'read buffer shorter than the read');
+  const out = into ? into.subarray(0, end - offset) : new Uint8Array(end - offset);
   for (let at = offset; at < end;) {
     const index = Math.floor(at / CHUNK_BYTES);
     const within = at - index * CHUNK_BYTES;

@@ -27,6 +27,8 @@ export class WriteBuffer {
   /** base chunks at index >= this were cut off by a truncate and read as zeros */
   private baseLimit: number;
   private readonly dirty = new Map<number, Uint8Array>();
+  /** dirty chunks whose bytes past the buffer's length are still the base chunk's (see writable) */
+  private readonly overBase = new Set<number>();
   private readonly spilled = new Map<number, ChunkRef>();
   private readonly chunks: ChunkStore;
   private readonly budgetBytes: number;
@@ -58,6 +60,11 @@ export class WriteBuffer {
     if (dirty) return dirty.length >= extent ? dirty : this.writable(index, extent);
     const spilled = this.spilled.get(index);
     if (spilled) return this.chunks.get(spilled.hash);
+    return this.baseChunk(index, extent);
+  }
+
+  /** Chunk `index` as the base manifest holds it, at least `extent` bytes (zeros past its end). */
+  private baseChunk(index: number, extent: number): Uint8Array {
     const ref = index < this.baseLimit ? manifestFind(this.base, index) : undefined;
     if (!ref) return ZERO_CHUNK;
     const data = this.chunks.get(ref.hash);
@@ -68,16 +75,26 @@ export class WriteBuffer {
   }
 
   /**
-   * Chunk `index` as a dirty buffer of at least `end` bytes. Dirty buffers grow as they are
-   * written (doubling, up to a chunk): a 100-byte file holds 100 bytes, not a zero-filled 512 KiB
-   * chunk, which allocating and collecting made the largest cost of small writes. Bytes past
-   * the buffer's length read as zeros, like a hole.
+   * Chunk `index` as a dirty buffer of at least `end` bytes, for a write of [writeFrom, end) or
+   * (writeFrom omitted) to be read whole. Dirty buffers grow as they are written (doubling, up
+   * to a chunk): a 100-byte file holds 100 bytes, not a zero-filled 512 KiB chunk, which
+   * allocating and collecting made the largest cost of small writes. Bytes past the buffer's
+   * length read as zeros, like a hole, or, for a chunk in `overBase`, as the base chunk's.
    */
-  private writable(index: number, end: number): Uint8Array {
+  private writable(index: number, end: number, writeFrom = Infinity): Uint8Array {
     const held = this.dirty.get(index);
     if (held && held.length >= end) return held;
-    const from = held ?? (index * CHUNK_BYTES < this.size ? this.chunk(index) : EMPTY);
-    const data = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(end, from.length, 2 * (held?.length ?? 0))));
+    const heldBytes = held?.length ?? 0;
+    // A write from the start of a committed chunk, or on from where such writes reached, replaces
+    // the bytes under it: the base chunk is not read (fetched and hashed) unless something else
+    // needs it, so overwriting a file in order never reads what it replaces.
+    const lazy = (held ? this.overBase.has(index) : writeFrom === 0 && !this.spilled.has(index) && index * CHUNK_BYTES < this.size) && writeFrom <= heldBytes;
+    let from: Uint8Array;
+    if (lazy) from = held ?? EMPTY;
+    else if (held) from = this.overBase.has(index) ? this.underlay(index, held) : held;
+    else from = index * CHUNK_BYTES < this.size ? this.chunk(index) : EMPTY;
+    // No doubling over a base: bytes past the buffer's length are the base's, not zeros.
+    const data = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(end, from.length, lazy ? 0 : 2 * heldBytes)));
     data.set(from.subarray(0, data.length));
     const spilled = this.spilled.get(index);
     if (spilled) {
@@ -85,11 +102,22 @@ export class WriteBuffer {
       this.chunks.unpin(spilled.hash);
     }
     this.dirty.set(index, data);
+    if (lazy) this.overBase.add(index);
+    else this.overBase.delete(index);
     return data;
   }
 
-  read(offset: number, length: number): Uint8Array {
-    return readManifest(this.size, offset, length, (index) => this.chunk(index));
+  /** The base chunk's bytes with a held prefix written over them. */
+  private underlay(index: number, held: Uint8Array): Uint8Array {
+    const base = this.baseChunk(index, 0);
+    const data = new Uint8Array(Math.max(base.length, held.length));
+    data.set(base);
+    data.set(held);
+    return data;
+  }
+
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array {
+    return readManifest(this.size, offset, length, (index) => this.chunk(index), into);
   }
 
   write(offset: number, data: Uint8Array): void {
@@ -97,7 +125,7 @@ export class WriteBuffer {
       const index = Math.floor((offset + at) / CHUNK_BYTES);
       const within = offset + at - index * CHUNK_BYTES;
       const n = Math.min(data.length - at, CHUNK_BYTES - within);
-      this.writable(index, within + n).set(data.subarray(at, at + n), within);
+      this.writable(index, within + n, within).set(data.subarray(at, at + n), within);
       at += n;
     }
     this.size = Math.max(this.size, offset + data.length);
@@ -108,14 +136,19 @@ export class WriteBuffer {
   truncate(size: number): void {
     if (size < this.size) {
       const keep = Math.ceil(size / CHUNK_BYTES);
-      for (const index of [...this.dirty.keys()]) if (index >= keep) this.dirty.delete(index);
+      for (const index of [...this.dirty.keys()]) {
+        if (index < keep) continue;
+        this.dirty.delete(index);
+        this.overBase.delete(index);
+      }
       for (const [index, ref] of [...this.spilled]) {
         if (index < keep) continue;
         this.spilled.delete(index);
         this.chunks.unpin(ref.hash);
       }
       const within = size % CHUNK_BYTES;
-      if (within !== 0) this.writable(keep - 1, within).fill(0, within);
+      // Over a base, the whole chunk: the zeros must reach past the written prefix.
+      if (within !== 0) this.writable(keep - 1, this.overBase.has(keep - 1) ? CHUNK_BYTES : within).fill(0, within);
       this.baseLimit = Math.min(this.baseLimit, keep);
     }
     this.size = size;
@@ -130,6 +163,7 @@ export class WriteBuffer {
       this.chunks.pin(hash);
       this.spilled.set(index, { hash, size: CHUNK_BYTES });
       this.dirty.delete(index);
+      this.overBase.delete(index);
     }
   }
 
@@ -174,6 +208,7 @@ export class WriteBuffer {
   /** Drops dirty state and releases pins (after a seal, or when abandoning the buffer). */
   discard(): void {
     this.dirty.clear();
+    this.overBase.clear();
     for (const ref of this.spilled.values()) this.chunks.unpin(ref.hash);
     this.spilled.clear();
   }
