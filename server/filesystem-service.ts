@@ -131,9 +131,15 @@ export class FilesystemService extends SyncService {
     this.fs = fs.as(actor);
   }
 
-  /** Runs a mutating call as one transaction: it happens whole or not at all. */
+  /**
+   * Runs a mutating call as one transaction: it happens whole or not at all, and is committed
+   * before the caller is answered (wsd's group commit would hold it for up to 10 ms, and a
+   * crash in that time would lose a change the caller was told was made).
+   */
   protected change<T>(fn: () => T): T {
-    return this.replica.transaction(fn);
+    const result = this.replica.transaction(fn);
+    this.replica.sync();
+    return result;
   }
 
   // ---- filesystem ----

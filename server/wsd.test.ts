@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../log/index.ts';
+import { FileSystem, openStore } from '../index.ts';
 import type { ExecEvent } from './exec-runner.ts';
 import { reap, spawnWsd, type WorkspaceStub, type WsdProcess } from '../spec/harness/wsd-process.ts';
 import { malformedCalls } from '../spec/harness/malformed.ts';
@@ -371,6 +372,27 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(text(await api.readFile('/held.txt'))).toBe('written before shutdown');
     expect(readFileSync(join(mnt, 'proj/out/b.txt'), 'utf8')).toBe('b\n');
     expect((await wsd.stop()).code).toBe(0);
+  });
+});
+
+describe('wsd killed at once', () => {
+  it('keeps every RPC change it answered (SIGKILL right after the last answer)', async () => {
+    const killedDb = join(dir, 'killed', 'workspace.db');
+    const wsd = await spawnWsd({ MOUNT_POINT: join(dir, 'killed-mnt'), FUSE_MOUNT: 'none', WSD_DB: killedDb });
+    const api = wsd.connect();
+    await api.mkdir('/k');
+    await api.writeFile('/k/f', new TextEncoder().encode('answered'));
+    await api.rename('/k/f', '/k/g');
+    await api.chmod('/k/g', 0o600);
+    expect((await wsd.stop('SIGKILL')).code).toBe(null);
+    const store = openStore({ file: killedDb });
+    try {
+      const fs = FileSystem.live(store);
+      expect(text(fs.readFile('/k/g'))).toBe('answered');
+      expect(fs.stat('/k/g').mode & 0o777).toBe(0o600);
+    } finally {
+      store.close();
+    }
   });
 });
 
