@@ -1,6 +1,6 @@
 // One `bench api` measurement in its own process: `api-run.ts <contender> <workload> <dir>`
 // opens a fresh store in <dir>, prepares, runs a warm-up of the same calls on other paths, then
-// times the workload and prints {ms, rssPeakBytes} as one JSON line.
+// collects the garbage setup left (so no workload pays for another's), times the workload and prints {ms, rssPeakBytes} as one JSON line.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resourceUsage } from 'node:process';
@@ -69,6 +69,7 @@ async function measure(contender: Contender, workload: WorkloadName, dir: string
   await spec.setup?.(api, '/warm');
   await spec.run(api, '/warm', WARMUP_FILES);
   if (spec.reopen) api.close();
+  globalThis.gc?.();
   const start = process.hrtime.bigint();
   if (spec.reopen) api = openContender(contender, file);
   await spec.run(api, '/w', FILES);

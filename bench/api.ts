@@ -17,7 +17,7 @@ interface Sample {
 function runOnce(contender: Contender, workload: WorkloadName): Sample {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-bench-api-'));
   try {
-    const child = spawnSync(process.execPath, [join(import.meta.dirname, 'api-run.ts'), contender, workload, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnSync(process.execPath, ['--expose-gc', join(import.meta.dirname, 'api-run.ts'), contender, workload, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (child.status !== 0) throw new Error(`bench api: ${contender} ${workload} exited ${child.status}`);
     return JSON.parse(child.stdout) as Sample;
   } finally {

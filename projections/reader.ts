@@ -8,7 +8,7 @@ import { derivedName, markedRefs, type Mark } from './derived-names.ts';
 import type { HeadRow } from './heads.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
-import type { ProjectionRows } from './rows.ts';
+import type { ProjectionRows, XattrRow } from './rows.ts';
 
 export const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000,
@@ -64,7 +64,7 @@ export class Reader {
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>; entriesIn: SqlStatement<EntryRow>;
-    xattr: SqlStatement<{ value: Uint8Array | null }>; xattrs: SqlStatement<{ name: Uint8Array }>;
+    xattr: SqlStatement<XattrRow>; xattrs: SqlStatement<{ name: Uint8Array }>;
     totals: SqlStatement<{ type: NodeType; count: number; bytes: number }>;
   };
 
@@ -92,7 +92,7 @@ export class Reader {
       content: sql.prepare('SELECT op, ts, size, manifest FROM content WHERE node = ?'),
       entriesOf: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent != ? ORDER BY id'),
       entriesIn: sql.prepare('SELECT * FROM entries WHERE node = ? AND parent = ? ORDER BY id'),
-      xattr: sql.prepare('SELECT value FROM xattrs WHERE node = ? AND name = ?'),
+      xattr: sql.prepare('SELECT value, ts FROM xattrs WHERE node = ? AND name = ?'),
       xattrs: sql.prepare('SELECT name FROM xattrs WHERE node = ? AND value IS NOT NULL ORDER BY name'),
       totals: sql.prepare(`SELECT n.type AS type, COUNT(*) AS count, COALESCE(SUM(c.size), 0) AS bytes FROM nodes n LEFT JOIN content c ON c.node = n.id
         WHERE n.type IS NOT NULL AND (n.links > 0 OR n.id = ?) GROUP BY n.type`),
@@ -251,7 +251,7 @@ export class Reader {
   }
 
   xattr(ino: number, name: Uint8Array): Uint8Array | null {
-    return this.rows.xattr(ino, name, () => this.q.xattr.get(ino, name)?.value ?? null);
+    return this.rows.xattr(ino, name, () => this.q.xattr.get(ino, name));
   }
 
   /** Nodes in the tree (the root included, the trash not) and their content bytes, by type. */

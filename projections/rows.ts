@@ -20,6 +20,12 @@ const CACHED_ROWS_MAX = 100_000;
 const XATTR_CACHED_BYTES_MAX = 256;
 
 /** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
+/** An xattrs row as the cache keeps it. */
+export interface XattrRow {
+  value: Uint8Array | null;
+  ts: Ts;
+}
+
 const nameKey = (name: Uint8Array): string => Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
 
 export function blankNode(id: number): NodeRow {
@@ -41,10 +47,11 @@ export class ProjectionRows {
   /** node -> its content register (null: none), for nodes where it is known exactly */
   private readonly contents = new Map<number, ContentRow | null>();
   /**
-   * node -> xattr name -> its value (null: none), for values up to XATTR_CACHED_BYTES_MAX (a
-   * Workspace reads a file's mime type on every stat and listing); a node's go when one is queued.
+   * node -> xattr name -> its row (value null: removed; ts '': no row), for values up to
+   * XATTR_CACHED_BYTES_MAX (a Workspace reads a file's mime type on every stat and listing).
+   * Kept exact by applying the upsert's rule (the newest ts wins) to each queued write.
    */
-  private readonly xattrValues = new Map<number, Map<string, Uint8Array | null>>();
+  private readonly xattrValues = new Map<number, Map<string, XattrRow>>();
   private xattrValuesCount = 0;
   private readonly dirtyNodes = new Set<number>();
   private readonly dirtyEntries = new Set<number>();
@@ -206,18 +213,25 @@ export class ProjectionRows {
     this.contents.set(node, null);
   }
 
-  /** A node's xattr value (null: none), cached when small; a miss asks `query` (SQL). */
-  xattr(node: number, name: Uint8Array, query: () => Uint8Array | null): Uint8Array | null {
+  /** A node's xattr value (null: none), cached when small; a miss asks `query` (SQL) for its row. */
+  xattr(node: number, name: Uint8Array, query: () => XattrRow | undefined): Uint8Array | null {
     const key = nameKey(name);
     const hit = this.xattrValues.get(node)?.get(key);
-    if (hit !== undefined) return hit;
-    const value = query();
-    if (value !== null && value.length > XATTR_CACHED_BYTES_MAX) return value;
+    if (hit !== undefined) return hit.value;
+    const row = query() ?? { value: null, ts: '' };
+    this.cacheXattr(node, key, row);
+    return row.value;
+  }
+
+  private cacheXattr(node: number, key: string, row: XattrRow): void {
     let values = this.xattrValues.get(node);
+    if (row.value !== null && row.value.length > XATTR_CACHED_BYTES_MAX) {
+      if (values?.delete(key)) this.xattrValuesCount--;
+      return;
+    }
     if (!values) this.xattrValues.set(node, (values = new Map()));
-    values.set(key, value);
-    this.xattrValuesCount++;
-    return value;
+    if (!values.has(key)) this.xattrValuesCount++;
+    values.set(key, row);
   }
 
   recordTreeOp(ts: Ts, op: number, undo: Uint8Array): void {
@@ -261,9 +275,10 @@ export class ProjectionRows {
 
   queueXattr(node: number, name: Uint8Array, value: Uint8Array | null, ts: Ts): void {
     this.xattrs.push([node, name, value, ts]);
-    // Which write wins is the upsert's to say: the node's cached values go.
-    const values = this.xattrValues.get(node);
-    if (values && this.xattrValues.delete(node)) this.xattrValuesCount -= values.size;
+    // The upsert's rule: the newest ts wins. An uncached name stays uncached.
+    const key = nameKey(name);
+    const known = this.xattrValues.get(node)?.get(key);
+    if (known !== undefined && ts > known.ts) this.cacheXattr(node, key, { value, ts });
   }
 
   private bound(): void {

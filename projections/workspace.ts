@@ -8,14 +8,14 @@ import picomatch from 'picomatch';
 import {
   DoSqlite, PrefixedSql, R2Chunks, SYMLINK_HOPS_MAX, WORKSPACE_DIFF_LINES_MAX, WORKSPACE_LIST_COUNT_MAX,
   WORKSPACE_MKDIR_DEPTH_MAX, WORKSPACE_READDIR_DEFAULT_COUNT, WORKSPACE_STREAM_BYTES_MAX, WORKSPACE_STREAM_PIECE_BYTES,
-  WORKSPACE_SYMLINK_TARGET_CHARS_MAX, WORKSPACE_WALK_COUNT_MAX, type Actor, type Bucket, type DoStorage,
+  WORKSPACE_SYMLINK_TARGET_CHARS_MAX, WORKSPACE_WALK_COUNT_MAX, type Actor, type Bucket, type DoStorage, type NodeType,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
 import { FileSystem } from './filesystem.ts';
 import { openHistory } from './history.ts';
 import { resolvePosition } from './positions.ts';
 import { O_APPEND, O_WRONLY } from './open-flags.ts';
-import type { Attr } from './reader.ts';
+import type { Attr, DirEntry } from './reader.ts';
 import { Store } from './store.ts';
 import { unifiedDiff } from './unified-diff.ts';
 import { blamePath, changesBetween, nodeHistory, type BlameLine, type Change } from './workspace-history.ts';
@@ -148,7 +148,7 @@ class Changes {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const entryType = (attr: Attr): EntryType => (attr.type === 'dir' ? 'directory' : attr.type === 'symlink' ? 'symlink' : 'file');
+const entryType = ({ type }: { type: NodeType }): EntryType => (type === 'dir' ? 'directory' : type === 'symlink' ? 'symlink' : 'file');
 const ms = ([sec, nsec]: [number, number]) => sec * 1000 + Math.floor(nsec / 1e6);
 const TYPE_ORDER: Record<EntryType, number> = { directory: 0, file: 1, symlink: 2 };
 
@@ -197,7 +197,8 @@ export class Workspace {
 
   /**
    * Runs a call in one transaction (a throw undoes all of it), fetching R2 chunks it meets and
-   * running it again; then tells listeners what changed.
+   * running it again; commits it before answering (a store with group commit, as wsd's, would
+   * otherwise answer first); then tells listeners what changed.
    */
   protected async run<T>(call: (fs: FileSystem, changes: Changes) => T): Promise<T> {
     const { store, r2 } = this.home;
@@ -208,11 +209,21 @@ export class Workspace {
       return { result, changes };
     };
     const { result, changes } = r2 ? await r2.withChunks(attempt) : attempt();
+    store?.sync();
     for (const event of changes.list ?? []) {
       this.onChange?.(event);
       if (changeChannel.hasSubscribers) changeChannel.publish({ ...event, namespace: this.namespace, name: this.name, actor: this.actor });
     }
     return result;
+  }
+
+  /**
+   * Runs a call that changes nothing, outside a transaction: a transaction's BEGIN and COMMIT
+   * would cost more than a stat, and nothing else runs on this thread between its statements.
+   */
+  protected async read<T>(call: (fs: FileSystem) => T): Promise<T> {
+    const fs = this.home.fs;
+    return this.home.r2 ? await this.home.r2.withChunks(() => call(fs)) : call(fs);
   }
 
   // ---- lookups (shell looks paths up whole: only the last component's symlinks are followed) ----
@@ -227,11 +238,11 @@ export class Workspace {
     }
   }
 
-  /** Follows symlinks at `path` itself, at most SYMLINK_HOPS_MAX of them. */
-  private resolve(fs: FileSystem, path: string, syscall: string): string {
+  /** Follows symlinks at `path` itself, at most SYMLINK_HOPS_MAX of them: where it ends, and what is there (null: nothing). */
+  private resolve(fs: FileSystem, path: string, syscall: string): { at: string; attr: Attr | null } {
     for (let hops = 0; ; hops++) {
       const attr = this.entry(fs, path);
-      if (attr?.type !== 'symlink') return path;
+      if (attr?.type !== 'symlink') return { at: path, attr };
       if (hops === SYMLINK_HOPS_MAX) throw new FsError('ELOOP', syscall, path, `more than ${SYMLINK_HOPS_MAX} symbolic links`);
       const target = decoder.decode(fs.readlink(path));
       path = normalizePath(target.startsWith('/') ? target : `${parentOf(path)}/${target}`, syscall);
@@ -287,7 +298,7 @@ export class Workspace {
   }
 
   readlink(path: string): Promise<string> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const at = normalizePath(path, 'readlink');
       const attr = this.entry(fs, at);
       if (!attr) throw new FsError('ENOENT', 'readlink', at);
@@ -297,7 +308,7 @@ export class Workspace {
   }
 
   lstat(path: string): Promise<FileStat | null> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const at = normalizePath(path, 'lstat');
       const attr = this.entry(fs, at);
       return attr && this.info(fs, at, attr, true);
@@ -305,49 +316,47 @@ export class Workspace {
   }
 
   stat(path: string): Promise<FileStat | null> {
-    return this.run((fs) => {
-      const at = this.resolve(fs, normalizePath(path, 'stat'), 'stat');
-      const attr = this.entry(fs, at);
+    return this.read((fs) => {
+      const { at, attr } = this.resolve(fs, normalizePath(path, 'stat'), 'stat');
       return attr && this.info(fs, at, attr, true);
     });
   }
 
   exists(path: string): Promise<boolean> {
-    return this.run((fs) => this.entry(fs, normalizePath(path, 'exists')) !== null);
+    return this.read((fs) => this.entry(fs, normalizePath(path, 'exists')) !== null);
   }
 
   fileExists(path: string): Promise<boolean> {
-    return this.run((fs) => this.entry(fs, this.resolve(fs, normalizePath(path, 'fileExists'), 'fileExists'))?.type === 'file');
+    return this.read((fs) => this.resolve(fs, normalizePath(path, 'fileExists'), 'fileExists').attr?.type === 'file');
   }
 
   // ---- file content ----
 
   /** The bytes of the file at `path` (following symlinks), null when there is none. */
   private readBytes(fs: FileSystem, path: unknown, syscall: string): Uint8Array | null {
-    const at = this.resolve(fs, normalizePath(path, syscall), syscall);
-    const attr = this.entry(fs, at);
+    const { at, attr } = this.resolve(fs, normalizePath(path, syscall), syscall);
     if (!attr) return null;
     if (attr.type === 'dir') throw new FsError('EISDIR', syscall, at);
-    return fs.readFile(at);
+    return fs.readFile(attr.ino);
   }
 
   readFile(path: string): Promise<string | null> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const bytes = this.readBytes(fs, path, 'readFile');
       return bytes && decoder.decode(bytes);
     });
   }
 
   readFileBytes(path: string): Promise<Uint8Array | null> {
-    return this.run((fs) => this.readBytes(fs, path, 'readFileBytes'));
+    return this.read((fs) => this.readBytes(fs, path, 'readFileBytes'));
   }
 
   private writeBytes(fs: FileSystem, changes: Changes, path: unknown, bytes: Uint8Array, mimeType: unknown, syscall: string): void {
     if (typeof mimeType !== 'string') throw new FsError('EINVAL', syscall, undefined, 'mimeType is a string');
-    const at = this.resolve(fs, normalizePath(path, syscall), syscall);
+    const { at, attr: found } = this.resolve(fs, normalizePath(path, syscall), syscall);
     if (at === '/') throw new FsError('EISDIR', syscall, at, 'cannot write to the root directory');
-    this.ensureDir(fs, parentOf(at), changes, syscall);
-    const existing = this.entry(fs, at);
+    // what is at `at` can only be found once its parents exist
+    const existing = found ?? (this.ensureDir(fs, parentOf(at), changes, syscall), null);
     // shell stores the content in the directory's row here; a directory has no content
     if (existing?.type === 'dir') throw new FsError('EISDIR', syscall, at);
     fs.writeFile(at, bytes);
@@ -370,8 +379,7 @@ export class Workspace {
   appendFile(path: string, content: string, mimeType = DEFAULT_MIME): Promise<void> {
     if (typeof content !== 'string') return Promise.reject(new FsError('EINVAL', 'appendFile', undefined, 'content is a string'));
     return this.run((fs, changes) => {
-      const at = this.resolve(fs, normalizePath(path, 'appendFile'), 'appendFile');
-      const attr = this.entry(fs, at);
+      const { at, attr } = this.resolve(fs, normalizePath(path, 'appendFile'), 'appendFile');
       if (!attr) return this.writeBytes(fs, changes, path, encoder.encode(content), mimeType, 'appendFile');
       if (attr.type === 'dir') throw new FsError('EISDIR', 'appendFile', at);
       const fh = fs.open(at, O_WRONLY | O_APPEND);
@@ -389,9 +397,8 @@ export class Workspace {
    * the file is when it is read; null when there is no file.
    */
   async readFileStream(path: string): Promise<ReadableStream<Uint8Array> | null> {
-    const at = await this.run((fs) => {
-      const resolved = this.resolve(fs, normalizePath(path, 'readFileStream'), 'readFileStream');
-      const attr = this.entry(fs, resolved);
+    const at = await this.read((fs) => {
+      const { at: resolved, attr } = this.resolve(fs, normalizePath(path, 'readFileStream'), 'readFileStream');
       if (attr?.type === 'dir') throw new FsError('EISDIR', 'readFileStream', resolved);
       return attr && resolved;
     });
@@ -399,7 +406,7 @@ export class Workspace {
     let offset = 0;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const piece = await this.run((fs) => {
+        const piece = await this.read((fs) => {
           const fh = fs.open(at, 0);
           try {
             return fs.read(fh, offset, WORKSPACE_STREAM_PIECE_BYTES);
@@ -454,24 +461,21 @@ export class Workspace {
 
   /** Entries of a directory, directories first, then files, then symlinks, each by name; [] when it is not a directory. */
   readDir(dir = '/', options?: { limit?: number; offset?: number }): Promise<FileInfo[]> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const at = normalizePath(dir, 'readDir');
       const limit = count(options?.limit, WORKSPACE_READDIR_DEFAULT_COUNT, 'limit', WORKSPACE_LIST_COUNT_MAX);
       const offset = count(options?.offset, 0, 'offset', Number.MAX_SAFE_INTEGER);
-      return this.children(fs, at).slice(offset, offset + limit).map(({ path, attr }) => this.info(fs, path, attr, false));
+      // Sorted by what each entry carries; only the page asked for is stat'ed.
+      return this.children(fs, at).slice(offset, offset + limit).map(({ name, ino }) => this.info(fs, joinPath(at, decoder.decode(name)), fs.lstat(ino), false));
     });
   }
 
-  /** A directory's entries in readDir's order, with their attributes. */
-  private children(fs: FileSystem, dir: string): Array<{ path: string; attr: Attr; type: EntryType }> {
-    if (this.entry(fs, dir)?.type !== 'dir') return [];
-    const children = fs.readdir(dir).map((entry) => {
-      const path = joinPath(dir, decoder.decode(entry.name));
-      const attr = fs.lstat(entry.ino);
-      return { path, attr, type: entryType(attr), name: entry.name };
-    });
-    children.sort((a, b) => TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || Buffer.compare(a.name, b.name));
-    return children;
+  /** A directory's entries in readDir's order (directories, files, symlinks, each by name bytes). */
+  private children(fs: FileSystem, dir: string): DirEntry[] {
+    const attr = this.entry(fs, dir);
+    if (attr?.type !== 'dir') return [];
+    // readdir gives them by name: a stable sort by type keeps that order within each type
+    return fs.readdir(attr.ino).sort((a, b) => TYPE_ORDER[entryType(a)] - TYPE_ORDER[entryType(b)]);
   }
 
   mkdir(path: string, options?: { recursive?: boolean }): Promise<void> {
@@ -534,7 +538,10 @@ export class Workspace {
       if (!recursive) throw new FsError('EISDIR', 'cp', src, 'copying a directory wants {recursive: true}');
       if (isWithin(dest, src)) throw new FsError('EINVAL', 'cp', dest, 'cannot copy a directory into itself');
       this.mkdirAt(fs, changes, dest, true, 0);
-      for (const child of this.children(fs, src)) this.cpAt(fs, changes, child.path, normalizePath(`${dest}/${baseName(child.path)}`, 'cp'), true);
+      for (const { name } of this.children(fs, src)) {
+        const child = decoder.decode(name);
+        this.cpAt(fs, changes, joinPath(src, child), normalizePath(`${dest}/${child}`, 'cp'), true);
+      }
       return;
     }
     this.writeBytes(fs, changes, dest, fs.readFile(src), this.mimeType(fs, attr), 'cp');
@@ -579,7 +586,7 @@ export class Workspace {
 
   /** Paths matching a glob (picomatch: `**`, `*`, `?`, `[...]`, braces; dotfiles too), by path; never the root itself. */
   glob(pattern: string): Promise<FileInfo[]> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const normalized = normalizePath(pattern, 'glob');
       const { dir, exact } = globBase(normalized);
       if (exact) {
@@ -637,7 +644,7 @@ export class Workspace {
 
   /** A unified diff of two files (shell's format). */
   diff(pathA: string, pathB: string): Promise<string> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const a = this.diffText(fs, pathA, 'diff');
       const b = this.diffText(fs, pathB, 'diff');
       Workspace.checkLines(a, b, 'diff');
@@ -647,7 +654,7 @@ export class Workspace {
 
   /** A unified diff from a file to `content`. */
   diffContent(path: string, content: string): Promise<string> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const a = this.diffText(fs, path, 'diffContent');
       Workspace.checkLines(a, content, 'diffContent');
       const at = normalizePath(path, 'diffContent');
@@ -657,7 +664,7 @@ export class Workspace {
 
   /** Counts over the whole tree; `r2FileCount` is 0: chunks, not files, move to R2 (see the object's stats). */
   getWorkspaceInfo(): Promise<{ fileCount: number; directoryCount: number; totalBytes: number; r2FileCount: number }> {
-    return this.run((fs) => {
+    return this.read((fs) => {
       const info = { fileCount: 0, directoryCount: 0, totalBytes: 0, r2FileCount: 0 };
       for (const { type, count: n, bytes } of fs.reader.totals()) {
         if (type === 'dir') info.directoryCount += n;
@@ -686,8 +693,8 @@ export class Workspace {
       const found = text.split(oldString).length - 1;
       if (found === 0) throw new FsError('EINVAL', 'edit', at, 'oldString is not in the file');
       if (found > 1 && options?.replaceAll !== true) throw new FsError('EINVAL', 'edit', at, `oldString is in the file ${found} times: give more context or replaceAll`);
-      const attr = this.entry(fs, this.resolve(fs, at, 'edit'))!;
-      this.writeBytes(fs, changes, at, encoder.encode(text.split(oldString).join(newString)), this.mimeType(fs, attr), 'edit');
+      const { attr } = this.resolve(fs, at, 'edit');
+      this.writeBytes(fs, changes, at, encoder.encode(text.split(oldString).join(newString)), this.mimeType(fs, attr!), 'edit');
       return found;
     });
   }
@@ -699,25 +706,24 @@ export class Workspace {
 
   /** The node at `path` now. */
   private node(fs: FileSystem, path: string, syscall: string): number {
-    const at = this.resolve(fs, normalizePath(path, syscall), syscall);
-    const attr = this.entry(fs, at);
+    const { at, attr } = this.resolve(fs, normalizePath(path, syscall), syscall);
     if (!attr) throw new FsError('ENOENT', syscall, at);
     return attr.ino;
   }
 
   /** The ops that made and changed the file (or directory) at `path`, oldest first, with actor and time. */
   history(path: string): Promise<Change[]> {
-    return this.run((fs) => nodeHistory(this.live('history'), this.node(fs, path, 'history')));
+    return this.read((fs) => nodeHistory(this.live('history'), this.node(fs, path, 'history')));
   }
 
   /** Who last changed each line of the file at `path`, and when. */
   blame(path: string): Promise<BlameLine[]> {
-    return this.run((fs) => blamePath(this.live('blame'), this.resolve(fs, normalizePath(path, 'blame'), 'blame')));
+    return this.read((fs) => blamePath(this.live('blame'), this.resolve(fs, normalizePath(path, 'blame'), 'blame').at));
   }
 
   /** The ops after position `from` up to and including `to` (op ORIGIN:seq, epoch ms or a date; default now). */
   changes(from: string, to?: string): Promise<Change[]> {
-    return this.run(() => {
+    return this.read(() => {
       const store = this.live('changes');
       return changesBetween(store, resolvePosition(store, from).ts, to === undefined ? resolvePosition(store, String(Date.now())).ts : resolvePosition(store, to).ts);
     });
@@ -728,7 +734,7 @@ export class Workspace {
    * its mutations fail with EROFS. close() drops the projection it was replayed into.
    */
   at(position: string): Promise<Workspace & { close(): void }> {
-    return this.run(() => {
+    return this.read(() => {
       const store = this.live('at');
       const view = openHistory(store, resolvePosition(store, position).ts);
       const past = new Workspace({ namespace: this.namespace, name: this.nameOf }, { store: null, fs: view.fs, r2: null, bucket: null });

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../log/index.ts';
 import { FileSystem, openStore } from '../index.ts';
@@ -384,12 +386,17 @@ describe('wsd killed at once', () => {
     await api.writeFile('/k/f', new TextEncoder().encode('answered'));
     await api.rename('/k/f', '/k/g');
     await api.chmod('/k/g', 0o600);
+    // the Workspace API too: wsd serves it to MCP clients
+    const mcp = new Client({ name: 'test', version: '1' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${wsd.url}/mcp`)));
+    expect((await mcp.callTool({ name: 'write', arguments: { path: '/k/mcp.md', content: 'answered too' } })).isError).toBeFalsy();
     expect((await wsd.stop('SIGKILL')).code).toBe(null);
     const store = openStore({ file: killedDb });
     try {
       const fs = FileSystem.live(store);
       expect(text(fs.readFile('/k/g'))).toBe('answered');
       expect(fs.stat('/k/g').mode & 0o777).toBe(0o600);
+      expect(text(fs.readFile('/k/mcp.md'))).toBe('answered too');
     } finally {
       store.close();
     }

@@ -142,4 +142,27 @@ describe('conflict copies', () => {
     for (const { fs } of [a, b]) expect(names(fs)).toEqual(['f']);
     expect(text(b.fs.readFile('/f'))).toBe('three');
   });
+
+  it('gives an xattr the newest write on both sides, whichever arrives last and was read before', async () => {
+    const a = replica(A, 1_700_000_000_000);
+    const b = replica(B, 1_700_000_000_000);
+    a.fs.writeFile('/f', 'x');
+    await pull(b.store, a.store);
+    a.clock.ms += 10;
+    a.fs.setxattr('/f', 'user.k', Buffer.from('from A'));
+    b.clock.ms += 20;
+    b.fs.setxattr('/f', 'user.k', Buffer.from('from B'));
+    b.fs.setxattr('/f', 'user.only', Buffer.from('B'));
+    // each side reads its own value first (so it is cached), then the other's arrives
+    for (const { fs } of [a, b]) fs.getxattr('/f', 'user.k');
+    await pull(a.store, b.store);
+    await pull(b.store, a.store);
+    for (const { fs } of [a, b]) {
+      expect(text(fs.getxattr('/f', 'user.k'))).toBe('from B');
+      expect(text(fs.getxattr('/f', 'user.only'))).toBe('B');
+    }
+    b.fs.removexattr('/f', 'user.k');
+    await pull(a.store, b.store);
+    for (const { fs } of [a, b]) expect(() => fs.getxattr('/f', 'user.k')).toThrow(expect.objectContaining({ code: 'ENODATA' }));
+  });
 });
