@@ -8,7 +8,7 @@ import { derivedName, markedRefs, type Mark } from './derived-names.ts';
 import type { HeadRow } from './heads.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
-import type { ProjectionRows, XattrRow } from './rows.ts';
+import { LOOKUP_COLUMNS, type ProjectionRows, type XattrRow } from './rows.ts';
 
 export const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000,
@@ -51,6 +51,8 @@ export interface ContentRow {
 }
 
 const DIR_SIZE = 4096;
+/** No xattr has an empty name: a lookup that asks for none matches none. */
+const EMPTY = new Uint8Array(0);
 
 const sameName = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
@@ -59,7 +61,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 
 export class Reader {
   private readonly stmt: {
-    lookup: SqlStatement<EntryRow>;
+    lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement;
     readdir: SqlStatement; child: SqlStatement<{ one: number }>;
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
@@ -69,6 +71,11 @@ export class Reader {
   };
 
   private readonly beforeRead: () => void;
+  /**
+   * An xattr a lookup that misses the cache reads with the entry, its node and its content (a
+   * cold stat is then one query, not four): the Workspace's mime type, which every stat asks for.
+   */
+  lookupXattr: Uint8Array | null = null;
   private readonly ids: Pick<LogStore, 'globalRef' | 'knownId'>;
   private readonly rows: ProjectionRows;
 
@@ -83,6 +90,8 @@ export class Reader {
     this.ids = ids;
     this.stmt = {
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
+      lookupWith: sql.prepare(`SELECT ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
+        LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? AND e.name = ? ORDER BY e.ts DESC, e.id DESC LIMIT 1`),
       readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
         WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
       headByOp: sql.prepare('SELECT * FROM heads WHERE op = ?'),
@@ -142,7 +151,10 @@ export class Reader {
    * virtual: its id and node are the head's op id.
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
-    const winner = this.rows.named(parent, name, () => this.q.lookup.get(parent, name));
+    const winner = this.rows.named(parent, name, () => {
+      const row = this.q.lookupWith.values(this.lookupXattr ?? EMPTY, parent, name)[0];
+      return row && this.rows.learnLookup(row, this.lookupXattr);
+    });
     if (winner) return winner;
     for (const ref of markedRefs(name, '.conflict-')) {
       const op = this.ids.knownId(ref);

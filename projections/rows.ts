@@ -11,6 +11,14 @@ import type { EntryRow } from './tree.ts';
 export const NODE_COLUMNS = ['id', 'type', 'target', 'rdev', 'born_ts', 'mode', 'mode_ts', 'uid', 'uid_ts', 'gid', 'gid_ts',
   'atime_s', 'atime_ns', 'atime_ts', 'mtime_s', 'mtime_ns', 'mtime_ts', 'ctime_ts', 'links', 'subdirs'] as const;
 const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'type', 'ts'] as const;
+const CONTENT_COLUMNS = ['op', 'ts', 'size', 'manifest'] as const;
+
+/**
+ * What a lookup that misses the cache reads in one query: the entry (`e`), its node (`n`), its
+ * content register (`c`) and one xattr (`x`), in the order `learnLookup` takes them.
+ */
+export const LOOKUP_COLUMNS = [...ENTRY_COLUMNS.map((c) => `e.${c}`), ...NODE_COLUMNS.map((c) => `n.${c}`),
+  ...CONTENT_COLUMNS.map((c) => `c.${c}`), 'x.value', 'x.ts'].join(', ');
 
 /** Flush early inside a huge transaction (a rebuild) so memory stays bounded. */
 const DIRTY_ROWS_MAX = 200_000;
@@ -232,6 +240,25 @@ export class ProjectionRows {
     if (!values) this.xattrValues.set(node, (values = new Map()));
     if (!values.has(key)) this.xattrValuesCount++;
     values.set(key, row);
+  }
+
+  /**
+   * Caches what a LOOKUP_COLUMNS row says about the entry's node, content and xattr `name`
+   * (null: none was asked for), where the cache does not know already (what it knows is as new
+   * or newer: SQL was read after a flush), and returns the entry.
+   */
+  learnLookup(values: SqlValue[], name: Uint8Array | null): EntryRow {
+    let at = 0;
+    const take = <C extends string>(columns: readonly C[]) => Object.fromEntries(columns.map((c) => [c, values[at++]])) as Record<C, SqlValue>;
+    const entry = take(ENTRY_COLUMNS) as unknown as EntryRow;
+    const node = take(NODE_COLUMNS) as unknown as NodeRow;
+    const content = take(CONTENT_COLUMNS) as unknown as ContentRow;
+    const [value, ts] = values.slice(at) as [Uint8Array | null, Ts | null];
+    if (node.id !== null && !this.nodes.has(node.id)) this.nodes.set(node.id, node);
+    if (!this.contents.has(entry.node)) this.contents.set(entry.node, content.op === null ? null : content);
+    const key = name && nameKey(name);
+    if (key !== null && this.xattrValues.get(entry.node)?.has(key) !== true) this.cacheXattr(entry.node, key, { value, ts: ts ?? '' });
+    return entry;
   }
 
   recordTreeOp(ts: Ts, op: number, undo: Uint8Array): void {

@@ -1,4 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, Workspace, WORKSPACE_CHANNEL } from '../index.ts';
 import { callTool, WORKSPACE_TOOLS } from './index.ts';
@@ -13,6 +16,32 @@ describe('Workspace', () => {
     const actors = [...ws.store!.log.scan()].map(({ op }) => op.actor);
     expect(actors.at(-1)).toEqual({ kind: 'tool', id: 'call-1', name: 'write' });
     expect(actors[0]).toEqual({ kind: 'api' });
+  });
+
+  it('reports what was written after a reopen, when every lookup starts from SQL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgerfs-ws-'));
+    try {
+      const file = join(dir, 'store.db');
+      const first = openStore({ file });
+      const ws = new Workspace({ sql: first });
+      await ws.writeFile('/d/a.json', '{}', 'application/json');
+      await ws.writeFile('/d/b.txt', 'plain');
+      await ws.writeFileBytes('/d/c.bin', new Uint8Array([1, 2, 3]));
+      first.close();
+      const store = openStore({ file });
+      try {
+        const again = new Workspace({ sql: store });
+        expect(await again.stat('/d/a.json')).toMatchObject({ mimeType: 'application/json', size: 2, type: 'file' });
+        expect(await again.readFile('/d/b.txt')).toBe('plain');
+        expect((await again.readDir('/d')).map((e) => [e.name, e.mimeType, e.size])).toEqual([
+          ['a.json', 'application/json', 2], ['b.txt', 'text/plain', 5], ['c.bin', 'application/octet-stream', 3],
+        ]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a call all or nothing', async () => {

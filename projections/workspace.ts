@@ -174,6 +174,7 @@ export class Workspace {
     }
     this.namespace = namespace;
     this.home = home ?? openHome(options, namespace);
+    this.home.fs.reader.lookupXattr = MIME_XATTR_BYTES;
     this.actor = options.actor ?? { kind: 'api' };
     this.nameOf = options.name;
     this.onChange = options.onChange;
