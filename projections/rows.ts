@@ -27,13 +27,13 @@ const CACHED_ROWS_MAX = 100_000;
 /** Longer xattr values are read from SQL each time (a mime type is tens of bytes). */
 const XATTR_CACHED_BYTES_MAX = 256;
 
-/** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
 /** An xattrs row as the cache keeps it. */
 export interface XattrRow {
   value: Uint8Array | null;
   ts: Ts;
 }
 
+/** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
 const nameKey = (name: Uint8Array): string => Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
 
 export function blankNode(id: number): NodeRow {

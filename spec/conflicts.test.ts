@@ -22,12 +22,18 @@ const pull = (into: Store, from: Store) => syncOnce(into, new SyncService(from))
 const names = (fs: FileSystem) => fs.readdir('/').map((e) => Buffer.from(e.name).toString()).sort();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
-/** Two replicas that both edited `path` (A first, B later) since they last synced. */
-async function editedOnBoth(path: string, fromA: string, fromB: string) {
+/** Two replicas that both have `path` as A wrote it. */
+async function bothHave(path: string, content: string) {
   const a = replica(A, 1_700_000_000_000);
   const b = replica(B, 1_700_000_000_000);
-  a.fs.writeFile(path, 'base');
+  a.fs.writeFile(path, content);
   await pull(b.store, a.store);
+  return { a, b };
+}
+
+/** Two replicas that both edited `path` (A first, B later) since they last synced. */
+async function editedOnBoth(path: string, fromA: string, fromB: string) {
+  const { a, b } = await bothHave(path, 'base');
   a.clock.ms += 10;
   a.fs.writeFile(path, fromA);
   b.clock.ms += 20;
@@ -129,10 +135,7 @@ describe('conflict copies', () => {
   });
 
   it('does not treat sequential edits as a conflict', async () => {
-    const a = replica(A, 1_700_000_000_000);
-    const b = replica(B, 1_700_000_000_000);
-    a.fs.writeFile('/f', 'one');
-    await pull(b.store, a.store);
+    const { a, b } = await bothHave('/f', 'one');
     b.clock.ms += 5;
     b.fs.writeFile('/f', 'two');
     await pull(a.store, b.store);
@@ -144,10 +147,7 @@ describe('conflict copies', () => {
   });
 
   it('gives an xattr the newest write on both sides, whichever arrives last and was read before', async () => {
-    const a = replica(A, 1_700_000_000_000);
-    const b = replica(B, 1_700_000_000_000);
-    a.fs.writeFile('/f', 'x');
-    await pull(b.store, a.store);
+    const { a, b } = await bothHave('/f', 'x');
     a.clock.ms += 10;
     a.fs.setxattr('/f', 'user.k', Buffer.from('from A'));
     b.clock.ms += 20;
