@@ -1,6 +1,7 @@
 // One `bench api` measurement in its own process: `api-run.ts <contender> <workload> <dir>`
-// opens a fresh store in <dir>, prepares, runs a warm-up of the same calls on other paths, then
-// collects the garbage setup left (so no workload pays for another's), times the workload and prints {ms, rssPeakBytes} as one JSON line.
+// opens a fresh store in <dir>, prepares, runs a warm-up of the same calls on other paths,
+// collects the garbage that left (so no workload pays for another's), then times the workload
+// and prints {ms, rssPeakBytes} as one JSON line.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resourceUsage } from 'node:process';
