@@ -43,6 +43,12 @@ export interface DirEntry {
   type: NodeType;
 }
 
+/**
+ * What a listing shows of one entry, read with it in one query: its name and an xattr's value as
+ * text (invalid UTF-8 reads as U+FFFD), its node's type, birth timestamp and mtime, its content size.
+ */
+export type ListingRow = [name: string, type: NodeType, bornTs: Ts, mtimeS: number | null, mtimeNs: number | null, size: number | null, xattr: string | null];
+
 export interface ContentRow {
   op: number;
   ts: Ts;
@@ -62,7 +68,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 export class Reader {
   private readonly stmt: {
     lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement;
-    readdir: SqlStatement; child: SqlStatement<{ one: number }>;
+    readdir: SqlStatement; listing: SqlStatement; conflictedIn: SqlStatement; child: SqlStatement<{ one: number }>;
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
     content: SqlStatement<ContentRow>; entriesOf: SqlStatement<EntryRow>; entriesIn: SqlStatement<EntryRow>;
@@ -94,6 +100,13 @@ export class Reader {
         LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? AND e.name = ? ORDER BY e.ts DESC, e.id DESC LIMIT 1`),
       readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
         WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
+      // by name alone (the index's order): a name two entries share sends the caller to readdir
+      listing: sql.prepare(`SELECT CAST(e.name AS TEXT), n.type, n.born_ts, n.mtime_s, n.mtime_ns, c.size, CAST(x.value AS TEXT)
+        FROM entries e JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node LEFT JOIN xattrs x ON x.node = e.node AND x.name = ?
+        WHERE e.parent = ? ORDER BY e.name`),
+      // from the conflicted nodes (few, usually none) to their entries by node: CROSS JOIN fixes the
+      // order, +e.parent keeps the planner off the parent index
+      conflictedIn: sql.prepare('SELECT 1 FROM conflicted f CROSS JOIN entries e ON e.node = f.node WHERE +e.parent = ? LIMIT 1'),
       headByOp: sql.prepare('SELECT * FROM heads WHERE op = ?'),
       headsOf: sql.prepare('SELECT * FROM heads WHERE node = ? ORDER BY ts DESC'),
       child: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1'),
@@ -244,6 +257,21 @@ export class Reader {
     });
     if (derived) entries.sort((a, b) => Buffer.compare(a.name, b.name));
     return entries.slice(offset, limit < 0 ? undefined : offset + limit);
+  }
+
+  /**
+   * A directory's entries by name bytes with what a listing shows of each (ListingRow), in one
+   * query and without a Buffer per name. Undefined when readdir would derive names (a name two
+   * entries share, a conflict copy) or an entry's node is not created yet: readdir and attr answer those.
+   */
+  listing(parent: number, xattr: Uint8Array): ListingRow[] | undefined {
+    if (this.q.conflictedIn.values(parent).length > 0) return undefined;
+    const rows = this.q.listing.values(xattr, parent) as ListingRow[];
+    for (let i = 0; i < rows.length; i++) {
+      // equal text is a shared name or two invalid names that read the same: readdir tells them apart
+      if (rows[i]![1] === null || (i > 0 && rows[i]![0] === rows[i - 1]![0])) return undefined;
+    }
+    return rows;
   }
 
   /** The entries in a directory, as stored (no derived names, no conflict copies). */

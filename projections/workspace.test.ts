@@ -1,9 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, Workspace, WORKSPACE_CHANNEL } from '../index.ts';
+import { FileSystem, openStore, Workspace, WORKSPACE_CHANNEL } from '../index.ts';
 import { callTool, WORKSPACE_TOOLS } from './index.ts';
 
 const workspace = () => new Workspace({ sql: openStore() });
@@ -42,6 +42,29 @@ describe('Workspace', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('lists each entry as stat reports it: directories, files, symlinks, each by name bytes', async () => {
+    const ws = workspace();
+    const fs = FileSystem.live(ws.store!);
+    await ws.mkdir('/d/sub', { recursive: true });
+    await ws.writeFile('/d/b.json', '{}', 'application/json');
+    await ws.writeFile('/d/a.txt', 'plain');
+    await ws.writeFileBytes('/d/c.bin', new Uint8Array(3));
+    await ws.symlink('/d/a.txt', '/d/link');
+    fs.mknod('/d/fifo', constants.S_IFIFO | 0o644);
+    fs.setxattr('/d/a.txt', 'user.mime_type', Buffer.from([0x74, 0xff, 0x2f, 0x78]));
+    const bad = Buffer.from([0x2f, 0x64, 0x2f, 0x7a, 0xc3]);
+    fs.writeFile(bad, 'invalid UTF-8 name');
+    const listed = await ws.readDir('/d');
+    expect(listed.map((e) => e.name)).toEqual(['sub', 'a.txt', 'b.json', 'c.bin', 'fifo', 'z\uFFFD', 'link']);
+    for (const entry of listed.slice(0, -2)) expect(entry).toEqual(await ws.lstat(entry.path));
+    expect(listed[1]!.mimeType).toBe(new TextDecoder().decode(Buffer.from([0x74, 0xff, 0x2f, 0x78])));
+    const [sec, nsec] = fs.lstat(bad).birthtime;
+    expect(listed.at(-2)).toMatchObject({ path: '/d/z\uFFFD', type: 'file', size: 18, mimeType: 'text/plain', createdAt: sec * 1000 + nsec / 1e6 });
+    const { target: _, ...link } = (await ws.lstat('/d/link'))!;
+    expect(listed.at(-1)).toEqual(link);
+    expect(await ws.readDir('/d', { offset: 2, limit: 3 })).toEqual(listed.slice(2, 5));
   });
 
   it('keeps a call all or nothing', async () => {

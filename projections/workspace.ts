@@ -6,7 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import picomatch from 'picomatch';
 import {
-  DoSqlite, PrefixedSql, R2Chunks, SYMLINK_HOPS_MAX, WORKSPACE_DIFF_LINES_MAX, WORKSPACE_LIST_COUNT_MAX,
+  DoSqlite, PrefixedSql, tsMs, R2Chunks, SYMLINK_HOPS_MAX, WORKSPACE_DIFF_LINES_MAX, WORKSPACE_LIST_COUNT_MAX,
   WORKSPACE_MKDIR_DEPTH_MAX, WORKSPACE_READDIR_DEFAULT_COUNT, WORKSPACE_STREAM_BYTES_MAX, WORKSPACE_STREAM_PIECE_BYTES,
   WORKSPACE_SYMLINK_TARGET_CHARS_MAX, WORKSPACE_WALK_COUNT_MAX, type Actor, type Bucket, type DoStorage, type NodeType,
 } from '../log/index.ts';
@@ -148,7 +148,7 @@ class Changes {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const entryType = ({ type }: { type: NodeType }): EntryType => (type === 'dir' ? 'directory' : type === 'symlink' ? 'symlink' : 'file');
+const entryType = (type: NodeType): EntryType => (type === 'dir' ? 'directory' : type === 'symlink' ? 'symlink' : 'file');
 const ms = ([sec, nsec]: [number, number]) => sec * 1000 + Math.floor(nsec / 1e6);
 const TYPE_ORDER: Record<EntryType, number> = { directory: 0, file: 1, symlink: 2 };
 
@@ -256,7 +256,7 @@ export class Workspace {
   }
 
   private info(fs: FileSystem, path: string, attr: Attr, withTarget: boolean): FileInfo {
-    const type = entryType(attr);
+    const type = entryType(attr.type);
     const info: FileInfo = {
       path, name: baseName(path), type, mimeType: this.mimeType(fs, attr), size: type === 'file' ? attr.size : 0,
       createdAt: ms(attr.birthtime), updatedAt: ms(attr.mtime),
@@ -453,7 +453,7 @@ export class Workspace {
       if (!attr) return false;
       if (attr.type === 'dir') throw new FsError('EISDIR', 'deleteFile', at, 'use rm() for a directory');
       fs.unlink(at);
-      changes.add('delete', at, entryType(attr));
+      changes.add('delete', at, entryType(attr.type));
       return true;
     });
   }
@@ -466,8 +466,17 @@ export class Workspace {
       const at = normalizePath(dir, 'readDir');
       const limit = count(options?.limit, WORKSPACE_READDIR_DEFAULT_COUNT, 'limit', WORKSPACE_LIST_COUNT_MAX);
       const offset = count(options?.offset, 0, 'offset', Number.MAX_SAFE_INTEGER);
-      // Sorted by what each entry carries; only the page asked for is stat'ed.
-      return this.children(fs, at).slice(offset, offset + limit).map(({ name, ino }) => this.info(fs, joinPath(at, decoder.decode(name)), fs.lstat(ino), false));
+      const attr = this.entry(fs, at);
+      if (attr?.type !== 'dir') return [];
+      const rows = fs.reader.listing(attr.ino, MIME_XATTR_BYTES);
+      // Derived names: sorted by what each entry carries, then only the page asked for is stat'ed.
+      if (!rows) return this.children(fs, at).slice(offset, offset + limit).map(({ name, ino }) => this.info(fs, joinPath(at, decoder.decode(name)), fs.lstat(ino), false));
+      const prefix = at === '/' ? '/' : `${at}/`;
+      // the rows are by name: a stable sort by type keeps that order within each type
+      return rows.sort((a, b) => TYPE_ORDER[entryType(a[1])] - TYPE_ORDER[entryType(b[1])]).slice(offset, offset + limit).map(([name, type, born, mtimeS, mtimeNs, size, mime]) => ({
+        path: prefix + name, name, type: entryType(type), mimeType: mime ?? DEFAULT_MIME, size: type === 'file' ? size ?? 0 : 0,
+        createdAt: born ? tsMs(born) : 0, updatedAt: ms([mtimeS ?? 0, mtimeNs ?? 0]),
+      }));
     });
   }
 
@@ -476,7 +485,7 @@ export class Workspace {
     const attr = this.entry(fs, dir);
     if (attr?.type !== 'dir') return [];
     // readdir gives them by name: a stable sort by type keeps that order within each type
-    return fs.readdir(attr.ino).sort((a, b) => TYPE_ORDER[entryType(a)] - TYPE_ORDER[entryType(b)]);
+    return fs.readdir(attr.ino).sort((a, b) => TYPE_ORDER[entryType(a.type)] - TYPE_ORDER[entryType(b.type)]);
   }
 
   mkdir(path: string, options?: { recursive?: boolean }): Promise<void> {
@@ -522,7 +531,7 @@ export class Workspace {
     };
     remove(path, attr.type);
     // like shell, one event for the path, none for what was under it
-    changes.add('delete', path, entryType(attr));
+    changes.add('delete', path, entryType(attr.type));
   }
 
   // ---- copy and move ----
@@ -559,7 +568,7 @@ export class Workspace {
       const attr = this.entry(fs, from);
       if (!attr) throw new FsError('ENOENT', 'mv', from);
       if (from === to) return;
-      const type = entryType(attr);
+      const type = entryType(attr.type);
       if (type === 'directory') {
         if (options?.recursive === false) throw new FsError('EISDIR', 'mv', from, 'moving a directory wants recursive');
         if (isWithin(to, from)) throw new FsError('EINVAL', 'mv', to, 'cannot move a directory into itself');
@@ -576,7 +585,7 @@ export class Workspace {
       this.ensureDir(fs, parentOf(to), changes, 'mv');
       const existing = this.entry(fs, to);
       if (existing?.type === 'dir') throw new FsError('EISDIR', 'mv', to, 'cannot overwrite a directory');
-      if (existing) changes.add('delete', to, entryType(existing));
+      if (existing) changes.add('delete', to, entryType(existing.type));
       fs.rename(from, to);
       changes.add('delete', from, type);
       changes.add('create', to, type);

@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { syncOnce } from '../client/index.ts';
-import { canonicalTree, type ConflictEvent, FileSystem, openStore, Store } from '../index.ts';
+import { canonicalTree, type ConflictEvent, FileSystem, openStore, Store, Workspace } from '../index.ts';
 import { SyncService } from '../server/sync-service.ts';
 import { checkNamesReachable } from './invariants.ts';
 
@@ -21,6 +21,12 @@ const pull = (into: Store, from: Store) => syncOnce(into, new SyncService(from))
 
 const names = (fs: FileSystem) => fs.readdir('/').map((e) => Buffer.from(e.name).toString()).sort();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
+
+/** A Workspace lists what readdir lists (files only here, so in the same order), sized as stat sizes them. */
+async function expectWorkspaceLists(store: Store, fs: FileSystem) {
+  const listed = (await new Workspace({ sql: store }).readDir('/')).map((e) => [e.name, e.size]);
+  expect(listed).toEqual(fs.readdir('/').map((e) => [text(e.name), fs.lstat(e.ino).size]));
+}
 
 /** Two replicas that both have `path` as A wrote it. */
 async function bothHave(path: string, content: string) {
@@ -49,12 +55,13 @@ describe('conflict copies', () => {
     await pull(a.store, b.store);
     await pull(b.store, a.store);
 
-    for (const { fs } of [a, b]) {
+    for (const { store, fs } of [a, b]) {
       expect(text(fs.readFile('/notes.md'))).toBe('edit from B');
       const copy = names(fs).find((n) => n.startsWith('notes.conflict-'))!;
       expect(copy).toMatch(new RegExp(`^notes\\.conflict-${A}-\\d+\\.md$`));
       expect(text(fs.readFile(`/${copy}`))).toBe('edit from A');
       expect(fs.stat(`/${copy}`)).toMatchObject({ type: 'file', nlink: 1, size: 11 });
+      await expectWorkspaceLists(store, fs);
     }
     expect(canonicalTree(a.fs)).toEqual(canonicalTree(b.fs));
     expect(events).toHaveLength(1);
@@ -101,6 +108,7 @@ describe('conflict copies', () => {
       expect(copy).toBe(`${dup}.conflict-${copy.split('.conflict-')[1]}`);
       expect(text(fs.readFile(`/${copy}`))).toBe('edit from A\n');
       checkNamesReachable(store, fs);
+      await expectWorkspaceLists(store, fs);
     }
     expect(canonicalTree(a.fs)).toEqual(canonicalTree(b.fs));
   });
@@ -115,6 +123,7 @@ describe('conflict copies', () => {
     await pull(a.store, b.store);
     await pull(b.store, a.store);
     const dup = `/${names(a.fs).find((n) => n.includes('.dup-'))!}`;
+    await expectWorkspaceLists(a.store, a.fs);
     a.clock.ms += 10;
     a.fs.writeFile(dup, 'A again');
     b.clock.ms += 20;
