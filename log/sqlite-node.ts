@@ -50,17 +50,21 @@ export class NodeSqlite implements SqlAdapter {
     this.db.exec(sql);
   }
 
+  /** Prepared on first use: a store prepares a hundred statements and a short-lived open uses a few. */
   prepare<Row>(sql: string): SqlStatement<Row> {
-    const stmt = this.db.prepare(sql);
-    const reader = stmt.reader;
-    const raw = reader ? this.db.prepare(sql).raw(true) : null;
+    let stmt: Database.Statement | undefined;
+    let raw: Database.Statement | null | undefined;
+    const prepared = () => (stmt ??= this.db.prepare(sql));
     return {
-      values: (...params: SqlValue[]) => (raw ? raw.all(...params) : []) as SqlValue[][],
-      run: (...params: SqlValue[]) => {
-        stmt.run(...params);
+      values: (...params: SqlValue[]) => {
+        raw ??= prepared().reader ? this.db.prepare(sql).raw(true) : null;
+        return (raw ? raw.all(...params) : []) as SqlValue[][];
       },
-      all: (...params: SqlValue[]) => (reader ? stmt.all(...params) : []) as Row[],
-      get: (...params: SqlValue[]) => (reader ? stmt.get(...params) : undefined) as Row | undefined,
+      run: (...params: SqlValue[]) => {
+        prepared().run(...params);
+      },
+      all: (...params: SqlValue[]) => (prepared().reader ? prepared().all(...params) : []) as Row[],
+      get: (...params: SqlValue[]) => (prepared().reader ? prepared().get(...params) : undefined) as Row | undefined,
     };
   }
 

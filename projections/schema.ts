@@ -52,8 +52,9 @@ CREATE TABLE IF NOT EXISTS entries (
   type TEXT NOT NULL,     -- the node's type (immutable), so walks need not read nodes
   ts TEXT NOT NULL        -- timestamp of the op that put the entry where it is
 );
--- node and type cover a listing (Reader.listing reads no entry row); stores made before keep (parent, name)
-CREATE INDEX IF NOT EXISTS entries_by_name ON entries (parent, name, node, type);
+-- Every entry column: a lookup (the newest entry of a name) and a listing read no entry row and
+-- sort nothing. Stores made before keep (parent, name): correct, a little slower.
+CREATE INDEX IF NOT EXISTS entries_by_name ON entries (parent, name, ts, id, node, type);
 CREATE INDEX IF NOT EXISTS entries_by_node ON entries (node);
 CREATE TABLE IF NOT EXISTS content (
   node INTEGER PRIMARY KEY, op INTEGER NOT NULL, ts TEXT NOT NULL, size INTEGER NOT NULL, manifest BLOB NOT NULL
