@@ -1,10 +1,17 @@
-// The floor for the mount bench: a minimal in-memory filesystem on fuse-native, mounted with
+// The floors for the mount bench: a minimal in-memory filesystem on fuse-native, mounted with
 // ledgerfs's options or (`best`) with the best fuse-native allows: kernel_cache instead of
 // auto_cache and libfuse's default 1 s attribute cache. Each FUSE request still crosses into the
 // Node event loop and back; what this costs is what ledgerfs cannot go below without leaving
 // fuse-native, and the gap between the two floors is what ledgerfs's option choices cost.
-// Run as a process: node bench/memfs.ts <mountpoint> [best]; prints "mounted", unmounts on SIGTERM.
+// `commit <db>` keeps ledgerfs's durability: every request that changes something is answered
+// after a SQLite commit (WAL, synchronous=NORMAL, ledgerfs's pragmas) of one row naming it, and
+// the bytes written to an open file are committed at its release or fsync, as ledgerfs commits
+// a file's write buffer. No op format, no projections: what a commit per request costs alone.
+// Run as a process: node bench/memfs.ts <mountpoint> [best | commit <db>]; prints "mounted",
+// unmounts on SIGTERM.
+import Database from 'better-sqlite3';
 import { posix } from 'node:path';
+import { CHUNK_BYTES } from '../log/index.ts';
 import { Fuse } from '../mount/fuse-driver.ts';
 import { forceUnmount, MOUNT_OPTIONS } from '../mount/index.ts';
 
@@ -66,6 +73,21 @@ function ensureCapacity(node: Node, size: number): void {
   node.data = grown;
 }
 
+/** The commit floor's database, or null for the in-memory floors. */
+const db = process.argv[3] === 'commit' ? new Database(process.argv[4]!) : null;
+if (db) for (const pragma of ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536', 'wal_autocheckpoint = 16384']) db.pragma(pragma);
+db?.exec('CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, request TEXT NOT NULL, path TEXT NOT NULL, bytes BLOB)');
+const insert = db?.prepare('INSERT INTO changes (request, path, bytes) VALUES (?, ?, ?)');
+/** Handles written since their file was opened: release or fsync commits their bytes. */
+const dirty = new Set<number>();
+
+/** A file's bytes in one transaction, a row per chunk as ledgerfs stores them. */
+const commitBytes = db?.transaction((fd: number) => {
+  if (!dirty.delete(fd)) return;
+  const n = handles.get(fd)!;
+  for (let at = 0; at < n.size; at += CHUNK_BYTES) insert!.run('write', String(n.ino), n.data.subarray(at, Math.min(n.size, at + CHUNK_BYTES)));
+});
+
 const ops = {
   init: (cb: Cb) => cb(0),
   getattr: (path: string, cb: Cb) => { const n = find(path); return n ? cb(0, stat(n)) : cb(E.ENOENT); },
@@ -125,6 +147,36 @@ const ops = {
   removexattr: (path: string, name: string, cb: Cb) => cb(find(path)?.xattrs.delete(name) ? 0 : E.ENODATA),
 };
 
+const MUTATING = ['create', 'truncate', 'ftruncate', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'mknod', 'chmod', 'chown', 'utimens', 'setxattr', 'removexattr'] as const;
+
+/** Each changing request commits a row before it is answered; writes mark their handle dirty. */
+function committing(): typeof ops {
+  const wrapped: Record<string, unknown> = { ...ops };
+  for (const name of MUTATING) {
+    const op = ops[name] as (...args: unknown[]) => void;
+    wrapped[name] = (...args: unknown[]) => {
+      const cb = args.at(-1) as Cb;
+      op(...args.slice(0, -1), (code: number, ...rest: unknown[]) => {
+        if (code >= 0) insert!.run(name, String(args[0]), null);
+        cb(code, ...rest);
+      });
+    };
+  }
+  wrapped.write = (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+    dirty.add(fd);
+    ops.write(p, fd, buf, len, pos, cb);
+  };
+  wrapped.release = (p: string, fd: number, cb: Cb) => {
+    commitBytes!(fd);
+    ops.release(p, fd, cb);
+  };
+  wrapped.fsync = (_p: string, _d: number, fd: number, cb: Cb) => {
+    commitBytes!(fd);
+    cb(0);
+  };
+  return wrapped as typeof ops;
+}
+
 /** The fastest options: pages stay cached across opens whatever changes, attributes for 1 s. */
 const BEST_OPTIONS = {
   allowOther: true, defaultPermissions: true, kernelCache: true, fsname: 'memfs', subtype: 'memfs',
@@ -133,10 +185,13 @@ const BEST_OPTIONS = {
 
 const mountPoint = process.argv[2]!;
 const options = process.argv[3] === 'best' ? BEST_OPTIONS : MOUNT_OPTIONS;
-const fuse = new Fuse(mountPoint, ops, { ...options, timeout: false, force: true, mkdir: true });
+const fuse = new Fuse(mountPoint, db ? committing() : ops, { ...options, timeout: false, force: true, mkdir: true });
 fuse.mount((err) => {
   if (err) throw err;
   process.stdout.write('mounted\n');
 });
-const stop = () => void forceUnmount(mountPoint).then(() => fuse.unmount(() => process.exit(0)));
+const stop = () => void forceUnmount(mountPoint).then(() => fuse.unmount(() => {
+  db?.close();
+  process.exit(0);
+}));
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);

@@ -1,10 +1,11 @@
-// bench mount: the same shell workloads on four filesystems mounted in the same run: tmpfs
+// bench mount: the same shell workloads on five filesystems mounted in the same run: tmpfs
 // (the physical limit), a minimal in-memory fuse-native filesystem mounted with the best options
-// fuse-native allows and again with ledgerfs's own (what fuse-native itself costs, and what the
-// option choice costs) and a fresh ledgerfs store. Every change ledgerfs makes goes through its
-// log; the question is how close that gets to the floors. The resident memory of each FUSE
-// process is read from /proc before and after every workload: its peak, and how much one
-// workload grew it.
+// fuse-native allows, again with ledgerfs's own (what fuse-native itself costs, and what the
+// option choice costs), again committing to SQLite before answering each request that changes
+// something (what ledgerfs's durability costs before any op, projection or log is written), and
+// a fresh ledgerfs store. Every change ledgerfs makes goes through its log; the question is how
+// close that gets to the floors. The resident memory of each FUSE process is read from /proc
+// before and after every workload: its peak, and how much one workload grew it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,16 +78,20 @@ async function tmpfsTarget(dir: string): Promise<Target> {
   return { name: 'tmpfs', dir: mnt, stop: async () => void sh(`umount ${mnt}`, dir, {}) };
 }
 
-async function memfsTarget(dir: string, best: boolean): Promise<Target> {
-  const mnt = join(dir, best ? 'memfs-best' : 'memfs');
+export type Floor = 'best' | 'options' | 'commit';
+const FLOOR_NAMES: Record<Floor, string> = { best: 'floor, best options', options: 'floor, ledgerfs options', commit: 'floor + commit per request' };
+
+export async function memfsTarget(dir: string, floor: Floor): Promise<Target> {
+  const mnt = join(dir, `memfs-${floor}`);
   mkdirSync(mnt);
-  const child = spawn(process.execPath, [join(import.meta.dirname, `memfs${extname(import.meta.filename)}`), mnt, ...(best ? ['best'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = floor === 'best' ? ['best'] : floor === 'commit' ? ['commit', join(dir, 'commit-floor.db')] : [];
+  const child = spawn(process.execPath, [join(import.meta.dirname, `memfs${extname(import.meta.filename)}`), mnt, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('mounted') && resolve());
     child.once('exit', (code) => reject(new Error(`memfs exited ${code}`)));
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { name: best ? 'floor, best options' : 'floor, ledgerfs options', dir: mnt, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await exited; await forceUnmount(mnt); } };
+  return { name: FLOOR_NAMES[floor], dir: mnt, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await exited; await forceUnmount(mnt); } };
 }
 
 async function ledgerfsTarget(): Promise<Target> {
@@ -107,7 +112,7 @@ export async function benchMount(): Promise<MountBench> {
   const targets: Target[] = [];
   try {
     const F = fixtures(dir);
-    targets.push(await tmpfsTarget(dir), await memfsTarget(dir, true), await memfsTarget(dir, false), await ledgerfsTarget());
+    targets.push(await tmpfsTarget(dir), await memfsTarget(dir, 'best'), await memfsTarget(dir, 'options'), await memfsTarget(dir, 'commit'), await ledgerfsTarget());
     const seconds = new Map<string, number[]>();
     const growth = targets.map(() => ({ mib: 0, at: '' }));
     for (const scenario of SCENARIOS) {
@@ -120,14 +125,16 @@ export async function benchMount(): Promise<MountBench> {
       }));
     }
     const results: Record<string, Record<string, number>> = {};
-    const table = [['scenario', 'tmpfs s', 'best floor s', 'floor s', 'ledgerfs s', 'ledgerfs/best floor', 'ledgerfs/floor']];
-    for (const [name, [tmpfs, best, floor, ledgerfs]] of seconds as Map<string, [number, number, number, number]>) {
+    const table = [['scenario', 'tmpfs s', 'best floor s', 'floor s', 'commit floor s', 'ledgerfs s', 'ledgerfs/best floor', 'ledgerfs/floor', 'ledgerfs/commit floor', 'commit floor/best floor']];
+    for (const [name, [tmpfs, best, floor, commit, ledgerfs]] of seconds as Map<string, [number, number, number, number, number]>) {
       const s = (seconds: number) => Number(seconds.toFixed(4));
       results[name] = {
-        tmpfs_s: s(tmpfs), best_floor_s: s(best), floor_s: s(floor), ledgerfs_s: s(ledgerfs),
-        vs_tmpfs: round(ledgerfs / tmpfs), vs_best_floor: round(ledgerfs / best), vs_floor: round(ledgerfs / floor),
+        tmpfs_s: s(tmpfs), best_floor_s: s(best), floor_s: s(floor), commit_floor_s: s(commit), ledgerfs_s: s(ledgerfs),
+        vs_tmpfs: round(ledgerfs / tmpfs), vs_best_floor: round(ledgerfs / best), vs_floor: round(ledgerfs / floor), vs_commit_floor: round(ledgerfs / commit),
+        commit_floor_vs_best_floor: round(commit / best),
       };
-      table.push([name, tmpfs.toFixed(3), best.toFixed(3), floor.toFixed(3), ledgerfs.toFixed(3), `${(ledgerfs / best).toFixed(2)}x`, `${(ledgerfs / floor).toFixed(2)}x`]);
+      const x = (ratio: number) => `${ratio.toFixed(2)}x`;
+      table.push([name, tmpfs.toFixed(3), best.toFixed(3), floor.toFixed(3), commit.toFixed(3), ledgerfs.toFixed(3), x(ledgerfs / best), x(ledgerfs / floor), x(ledgerfs / commit), x(commit / best)]);
     }
     const mem: MountBench['memory'] = {};
     targets.forEach((t, i) => {
