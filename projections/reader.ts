@@ -166,7 +166,7 @@ export class Reader {
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
     const winner = this.rows.named(parent, name, () => {
       const row = this.q.lookupWith.values(this.lookupXattr ?? EMPTY, parent, name)[0];
-      return row && this.rows.learnLookup(row, this.lookupXattr);
+      return row && this.rows.learnLookup(row, parent, name, this.lookupXattr);
     });
     if (winner) return winner;
     for (const ref of markedRefs(name, '.conflict-')) {

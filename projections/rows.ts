@@ -3,7 +3,7 @@
 // dirty row once, in multi-row statements, before the transaction commits or anything reads the
 // tables with SQL. Every write to these tables goes through it, so clean rows stay valid across
 // transactions; a rollback or a rebuild starts it over.
-import { assert, BulkWriter, ROOT_ID, TRASH_ID, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
+import { assert, BulkWriter, ROOT_ID, TRASH_ID, type NodeType, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
 import type { ContentRow } from './reader.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
@@ -14,11 +14,24 @@ const ENTRY_COLUMNS = ['id', 'parent', 'name', 'node', 'type', 'ts'] as const;
 const CONTENT_COLUMNS = ['op', 'ts', 'size', 'manifest'] as const;
 
 /**
- * What a lookup that misses the cache reads in one query: the entry (`e`), its node (`n`), its
- * content register (`c`) and one xattr (`x`), in the order `learnLookup` takes them.
+ * What a lookup that misses the cache reads in one query: the entry (`e`; its parent and name are
+ * the lookup's own), its node (`n`), its content register (`c`) and one xattr (`x`), in the order
+ * `learnLookup` takes them. An empty target (every node but a symlink) reads as NULL: a
+ * better-sqlite3 blob is a Buffer of its own, outside the heap.
  */
-export const LOOKUP_COLUMNS = [...ENTRY_COLUMNS.map((c) => `e.${c}`), ...NODE_COLUMNS.map((c) => `n.${c}`),
+export const LOOKUP_COLUMNS = ['e.id', 'e.node', 'e.type', 'e.ts', ...NODE_COLUMNS.map((c) => (c === 'target' ? "NULLIF(n.target, x'')" : `n.${c}`)),
   ...CONTENT_COLUMNS.map((c) => `c.${c}`), 'x.value', 'x.ts'].join(', ');
+
+type LookupRow = [
+  id: number, node: number, type: NodeType, ts: Ts,
+  nodeId: number | null, nodeType: string | null, target: Uint8Array | null, rdev: number | null, born_ts: Ts | null,
+  mode: number | null, mode_ts: Ts | null, uid: number | null, uid_ts: Ts | null, gid: number | null, gid_ts: Ts | null,
+  atime_s: number | null, atime_ns: number | null, atime_ts: Ts | null, mtime_s: number | null, mtime_ns: number | null, mtime_ts: Ts | null,
+  ctime_ts: Ts | null, links: number, subdirs: number,
+  op: number | null, contentTs: Ts, size: number, manifest: Uint8Array, value: Uint8Array | null, xattrTs: Ts | null,
+];
+
+const NO_TARGET = new Uint8Array(0);
 
 /** Flush early inside a huge transaction (a rebuild) so memory stays bounded. */
 const DIRTY_ROWS_MAX = 200_000;
@@ -247,17 +260,20 @@ export class ProjectionRows {
    * (null: none was asked for), where the cache does not know already (what it knows is as new
    * or newer: SQL was read after a flush), and returns the entry.
    */
-  learnLookup(values: SqlValue[], name: Uint8Array | null): EntryRow {
-    let at = 0;
-    const take = <C extends string>(columns: readonly C[]) => Object.fromEntries(columns.map((c) => [c, values[at++]])) as Record<C, SqlValue>;
-    const entry = take(ENTRY_COLUMNS) as unknown as EntryRow;
-    const node = take(NODE_COLUMNS) as unknown as NodeRow;
-    const content = take(CONTENT_COLUMNS) as unknown as ContentRow;
-    const [value, ts] = values.slice(at) as [Uint8Array | null, Ts | null];
-    if (node.id !== null && !this.nodes.has(node.id)) this.nodes.set(node.id, node);
-    if (!this.contents.has(entry.node)) this.contents.set(entry.node, content.op === null ? null : content);
-    const key = name && nameKey(name);
-    if (key !== null && this.xattrValues.get(entry.node)?.has(key) !== true) this.cacheXattr(entry.node, key, { value, ts: ts ?? '' });
+  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null): EntryRow {
+    const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
+      atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] = values as LookupRow;
+    // a copy: the caller's name may be a view into a longer path
+    const entry: EntryRow = { id, parent, name: name.slice(), node, type, ts };
+    if (nodeId !== null && !this.nodes.has(nodeId)) {
+      this.nodes.set(nodeId, {
+        id: nodeId, type: nodeType, target: target ?? (nodeType === null ? null : NO_TARGET), rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
+        atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs,
+      });
+    }
+    if (!this.contents.has(node)) this.contents.set(node, op === null ? null : { op, ts: contentTs, size, manifest });
+    const key = xattr && nameKey(xattr);
+    if (key !== null && this.xattrValues.get(node)?.has(key) !== true) this.cacheXattr(node, key, { value, ts: xattrTs ?? '' });
     return entry;
   }
 

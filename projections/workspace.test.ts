@@ -27,14 +27,17 @@ describe('Workspace', () => {
       await ws.writeFile('/d/a.json', '{}', 'application/json');
       await ws.writeFile('/d/b.txt', 'plain');
       await ws.writeFileBytes('/d/c.bin', new Uint8Array([1, 2, 3]));
+      await ws.symlink('b.txt', '/d/link');
       first.close();
       const store = openStore({ file });
       try {
         const again = new Workspace({ sql: store });
         expect(await again.stat('/d/a.json')).toMatchObject({ mimeType: 'application/json', size: 2, type: 'file' });
         expect(await again.readFile('/d/b.txt')).toBe('plain');
+        expect(await again.readlink('/d/link')).toBe('b.txt');
+        expect(await again.lstat('/d/link')).toMatchObject({ type: 'symlink', target: 'b.txt' });
         expect((await again.readDir('/d')).map((e) => [e.name, e.mimeType, e.size])).toEqual([
-          ['a.json', 'application/json', 2], ['b.txt', 'text/plain', 5], ['c.bin', 'application/octet-stream', 3],
+          ['a.json', 'application/json', 2], ['b.txt', 'text/plain', 5], ['c.bin', 'application/octet-stream', 3], ['link', 'text/plain', 0],
         ]);
       } finally {
         store.close();
