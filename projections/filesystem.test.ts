@@ -60,6 +60,9 @@ describe('FileSystem', () => {
     fs.writeFile('/d/inner', '');
     expect(code(() => fs.rmdir('/d'))).toBe('ENOTEMPTY');
     expect(code(() => fs.read(999, 0, 1))).toBe('EBADF');
+    expect(code(() => fs.readFile('/d'))).toBe('EISDIR');
+    expect(code(() => fs.readFile('/missing'))).toBe('ENOENT');
+    expect(code(() => fs.readFile('/f/x'))).toBe('ENOTDIR');
     expect(new FsError('ENOENT', 'stat', '/x').errno).toBe(2);
   });
 
@@ -113,6 +116,7 @@ describe('FileSystem', () => {
     expect(text(fs.readlink('/abs'))).toBe('/real/file');
     fs.symlink('loop', '/loop');
     expect(code(() => fs.stat('/loop'))).toBe('ELOOP');
+    expect(code(() => fs.readFile('/loop'))).toBe('ELOOP');
     for (let i = 0; i < 41; i++) fs.symlink(`/c${i + 1}`, `/c${i}`);
     fs.writeFile('/c41', 'end');
     expect(code(() => fs.stat('/c0'))).toBe('ELOOP');
@@ -182,6 +186,7 @@ describe('FileSystem', () => {
     for (let i = 0; i < 100; i++) fs.write(a, Buffer.from('ab'), i * 2);
     expect(text(fs.read(b, 0, 4))).toBe('abab');
     expect(fs.stat('/f').size).toBe(200);
+    expect(text(fs.readFile('/f'))).toBe('ab'.repeat(100)); // what the open buffer holds, not committed yet
     fs.release(a);
     expect(store.log.count()).toBe(before + 1);
     fs.write(b, Buffer.from('Z'), 0);

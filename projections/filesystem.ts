@@ -409,13 +409,14 @@ export class FileSystem {
     return { count: this.state.buffers.size, dirtyBytes };
   }
 
+  /** A file's whole content: what open, a read to its size and release return, with no handle made. */
   readFile(target: Target): Uint8Array {
-    const fh = this.open(target, 0);
-    try {
-      return this.read(fh, 0, this.fstat(fh).size);
-    } finally {
-      this.release(fh);
-    }
+    const ino = this.resolve(target, true, 'open');
+    const type = this.reader.node(ino)!.type;
+    if (type === 'symlink') throw new FsError('ELOOP', 'open', typeof target === 'number' ? undefined : pathText(target));
+    if (type === 'dir') throw new FsError('EISDIR', 'read');
+    const buffer = this.state.buffers.get(ino);
+    return buffer ? buffer.read(0, buffer.size) : this.reader.read(ino, 0, Number.MAX_SAFE_INTEGER, this.chunks);
   }
 
   /**
