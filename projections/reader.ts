@@ -45,7 +45,8 @@ export interface DirEntry {
 
 /**
  * What a listing shows of one entry, read with it in one query: its name and an xattr's value as
- * text (invalid UTF-8 reads as U+FFFD), its node's type, birth timestamp and mtime, its content size.
+ * text (invalid UTF-8 reads as U+FFFD), its node's type (null before its create op is applied:
+ * `listing` returns no such row), birth timestamp and mtime, its content size.
  */
 export type ListingRow = [name: string, type: NodeType, bornTs: Ts, mtimeS: number | null, mtimeNs: number | null, size: number | null, xattr: string | null];
 

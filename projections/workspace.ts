@@ -6,9 +6,9 @@
 import { channel } from 'node:diagnostics_channel';
 import picomatch from 'picomatch';
 import {
-  DoSqlite, PrefixedSql, tsMs, R2Chunks, SYMLINK_HOPS_MAX, WORKSPACE_DIFF_LINES_MAX, WORKSPACE_LIST_COUNT_MAX,
+  DoSqlite, PrefixedSql, R2Chunks, SYMLINK_HOPS_MAX, WORKSPACE_DIFF_LINES_MAX, WORKSPACE_LIST_COUNT_MAX,
   WORKSPACE_MKDIR_DEPTH_MAX, WORKSPACE_READDIR_DEFAULT_COUNT, WORKSPACE_STREAM_BYTES_MAX, WORKSPACE_STREAM_PIECE_BYTES,
-  WORKSPACE_SYMLINK_TARGET_CHARS_MAX, WORKSPACE_WALK_COUNT_MAX, type Actor, type Bucket, type DoStorage, type NodeType,
+  WORKSPACE_SYMLINK_TARGET_CHARS_MAX, WORKSPACE_WALK_COUNT_MAX, tsMs, type Actor, type Bucket, type DoStorage, type NodeType,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
 import { FileSystem } from './filesystem.ts';
