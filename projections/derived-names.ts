@@ -36,7 +36,10 @@ function cutUtf8(bytes: string, max: number): string {
 
 /** Every ref that follows `mark` somewhere in a name: the candidates a lookup checks. */
 export function markedRefs(name: Uint8Array, mark: NameMark): Ref[] {
-  const text = Buffer.from(name).toString('latin1');
+  const bytes = Buffer.from(name.buffer, name.byteOffset, name.byteLength);
+  // most names carry no mark: the bytes are searched before any text is made of them
+  if (bytes.indexOf(mark, 0, 'latin1') < 0) return [];
+  const text = bytes.toString('latin1');
   const refs: Ref[] = [];
   for (let at = text.indexOf(mark); at >= 0; at = text.indexOf(mark, at + 1)) {
     const match = REF_TEXT.exec(text.slice(at + mark.length));

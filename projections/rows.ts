@@ -3,7 +3,7 @@
 // dirty row once, in multi-row statements, before the transaction commits or anything reads the
 // tables with SQL. Every write to these tables goes through it, so clean rows stay valid across
 // transactions; a rollback or a rebuild starts it over.
-import { assert, BulkWriter, ROOT_ID, TRASH_ID, type NodeType, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
+import { assert, BulkWriter, NAME_BYTES_MAX, ROOT_ID, TRASH_ID, type NodeType, type SqlAdapter, type SqlStatement, type SqlValue, type Ts } from '../log/index.ts';
 import type { ContentRow } from './reader.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
@@ -46,8 +46,13 @@ export interface XattrRow {
   ts: Ts;
 }
 
-/** A name as a map key: latin1 maps each byte to one character, so distinct names stay distinct. */
-const nameKey = (name: Uint8Array): string => Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+/**
+ * A name as a map key: one character per byte, so distinct names stay distinct. A name (at most
+ * 255 bytes) goes through String.fromCharCode, which makes no Buffer view to decode from.
+ */
+const nameKey = (name: Uint8Array): string => (name.length <= NAME_BYTES_MAX
+  ? String.fromCharCode.apply(null, name as unknown as number[])
+  : Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1'));
 
 export function blankNode(id: number): NodeRow {
   return {
