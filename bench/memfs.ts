@@ -1,6 +1,6 @@
 // The floors for the mount bench: a minimal in-memory filesystem on fuse-native, mounted with
-// ledgerfs's options or (`best`) with the best fuse-native allows: kernel_cache instead of
-// auto_cache and libfuse's default 1 s attribute cache. Each FUSE request still crosses into the
+// ledgerfs's options or (`best`) with the best fuse-native allows: kernel_cache and libfuse's
+// default 1 s attribute cache. Each FUSE request still crosses into the
 // Node event loop and back; what this costs is what ledgerfs cannot go below without leaving
 // fuse-native, and the gap between the two floors is what ledgerfs's option choices cost.
 // `commit <db>` keeps ledgerfs's durability: every request that changes something is answered
@@ -98,7 +98,8 @@ const ops = {
   releasedir: (_p: string, _fd: number, cb: Cb) => cb(0),
   readdir: (path: string, cb: Cb) => { const n = find(path); return n?.children ? cb(0, ['.', '..', ...n.children.keys()]) : cb(E.ENOTDIR); },
   readlink: (path: string, cb: Cb) => { const n = find(path); return n ? cb(0, n.target) : cb(E.ENOENT); },
-  open: (path: string, _flags: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); const fh = nextFh++; handles.set(fh, n); return cb(0, fh); },
+  // Pages are kept: only this mount changes its files, the case where ledgerfs keeps them too.
+  open: (path: string, _flags: number, cb: Cb) => { const n = find(path); if (!n) return cb(E.ENOENT); const fh = nextFh++; handles.set(fh, n); return cb(0, fh, true); },
   create: (path: string, mode: number, cb: Cb) => {
     const node = make(0o100000 | (mode & 0o7777));
     add(path, node, (code) => { if (code) return cb(code); const fh = nextFh++; handles.set(fh, node); return cb(0, fh); });

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { FsError, openFlags, type Attr, type FileSystem, type StatFs } from '../projections/index.ts';
 import { assert, type Timespec } from '../log/index.ts';
 import type { Attribute } from './attribute.ts';
+import { PageCache } from './page-cache.ts';
 import { commandLine } from './process-info.ts';
 
 // The kernel hands open() this host's flags, passed on as they are: FileSystem takes Linux's
@@ -82,6 +83,7 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
    * transaction, at the end of the turn, before any of them is answered: what the kernel was told
    * is done survives a crash of this process, as with a commit per request (synchronous=NORMAL).
    */
+  const pages = new PageCache((ino) => fs.reader.content(ino)?.op ?? 0);
   let held: Array<[cb: Callback, code: number, result: unknown]> = [];
   const commitThenAnswer = () => {
     const answers = held;
@@ -130,21 +132,52 @@ export function fuseOperations({ fs, fuse, log = (m) => process.stderr.write(`${
     releasedir: (_path: string, _fd: number, cb: Callback) => cb(0),
     readdir: (path: string, cb: Callback) => handle('readdir', (f) => ['.', '..', ...f.readdir(path).map((e) => Buffer.from(e.name).toString('utf8'))])(cb),
     readlink: (path: string, cb: Callback) => handle('readlink', (f) => Buffer.from(f.readlink(path)).toString('utf8'))(cb),
-    open: (path: string, flags: number, cb: Callback) => handle('open', (f) => f.open(path, flags))(cb),
-    create: (path: string, mode: number, cb: Callback) => handle('create', (f) => f.open(path, constants.O_RDWR | constants.O_CREAT, mode & 0o7777))(cb),
+    open: (path: string, flags: number, cb: Callback) => {
+      let keepCache = false;
+      handle('open', (f) => {
+        const fh = f.open(path, flags);
+        keepCache = pages.opened(path, fh, f.fstat(fh).ino);
+        return fh;
+      })((code, fh) => cb(code, fh, keepCache));
+    },
+    // A created file's kernel inode starts with no pages (and create cannot keep any).
+    create: (path: string, mode: number, cb: Callback) => handle('create', (f) => {
+      const fh = f.open(path, constants.O_RDWR | constants.O_CREAT, mode & 0o7777);
+      pages.opened(path, fh, f.fstat(fh).ino);
+      return fh;
+    })(cb),
     // Straight into the kernel's reply buffer: no array per request, no second copy.
     read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('read', (f) => f.read(fd, pos, len, buf).length, true)(cb),
-    write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('write', (f) => f.write(fd, buf.subarray(0, len), pos), true)(cb),
+    write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => handle('write', (f) => {
+      pages.wrote(path, fd);
+      return f.write(fd, buf.subarray(0, len), pos);
+    }, true)(cb),
     flush: (_path: string, _fd: number, cb: Callback) => cb(0),
-    fsync: (_path: string, _datasync: number, fd: number, cb: Callback) => handle('fsync', (f) => f.fsync(fd))(cb),
+    fsync: (_path: string, _datasync: number, fd: number, cb: Callback) => handle('fsync', (f) => pages.commits(fd, () => f.fsync(fd)))(cb),
     fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Callback) => handle('fsyncdir', (f) => f.sync())(cb),
-    release: (_path: string, fd: number, cb: Callback) => handle('release', (f) => f.release(fd))(cb),
+    release: (_path: string, fd: number, cb: Callback) => handle('release', (f) => {
+      try {
+        pages.commits(fd, () => f.release(fd));
+      } finally {
+        pages.released(fd);
+      }
+    })(cb),
     truncate: (path: string, size: number, cb: Callback) => handle('truncate', (f) => f.truncate(path, size))(cb),
-    ftruncate: (_path: string, fd: number, size: number, cb: Callback) => handle('ftruncate', (f) => f.ftruncate(fd, size))(cb),
-    unlink: (path: string, cb: Callback) => handle('unlink', (f) => f.unlink(path))(cb),
+    ftruncate: (path: string, fd: number, size: number, cb: Callback) => handle('ftruncate', (f) => {
+      pages.wrote(path, fd);
+      f.ftruncate(fd, size);
+    })(cb),
+    unlink: (path: string, cb: Callback) => handle('unlink', (f) => {
+      f.unlink(path);
+      pages.removed(path);
+    })(cb),
     mkdir: (path: string, mode: number, cb: Callback) => handle('mkdir', (f) => void f.mkdir(path, mode & 0o7777))(cb),
     rmdir: (path: string, cb: Callback) => handle('rmdir', (f) => f.rmdir(path))(cb),
-    rename: (from: string, to: string, cb: Callback) => handle('rename', (f) => f.rename(from, to))(cb),
+    rename: (from: string, to: string, cb: Callback) => handle('rename', (f) => {
+      const dir = f.lstat(from).type === 'dir';
+      f.rename(from, to);
+      pages.renamed(from, to, dir);
+    })(cb),
     link: (existing: string, path: string, cb: Callback) => handle('link', (f) => void f.link(existing, path))(cb),
     symlink: (target: string, path: string, cb: Callback) => handle('symlink', (f) => void f.symlink(target, path))(cb),
     mknod: (path: string, mode: number, dev: number, cb: Callback) => handle('mknod', (f) => void f.mknod(path, mode, dev))(cb),

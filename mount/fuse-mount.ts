@@ -16,7 +16,9 @@ const run = promisify(execFile);
  *   change made through another at once (cost measured in spec/mount.md).
  * - entry/negative timeouts of 1 s: lookups are cached for a second; a name made or removed
  *   elsewhere (the API, another replica) shows within that second.
- * - auto_cache: page cache is kept across opens while size and mtime are unchanged.
+ * - no kernel_cache, no auto_cache: each open says itself whether the kernel keeps the file's
+ *   cached pages (mount/page-cache.ts), so pages this mount wrote are kept and pages another
+ *   writer made stale are dropped.
  * - big_writes, max_write: 128 KiB writes (libfuse 2's largest) instead of 4 KiB.
  * - use_ino: the kernel sees ledgerfs inode numbers, so both names of a hard link report one
  *   st_ino (git checks that a hard link it made has its source's st_ino).
@@ -24,7 +26,6 @@ const run = promisify(execFile);
 export const MOUNT_OPTIONS = {
   allowOther: true,
   defaultPermissions: true,
-  autoCache: true,
   fsname: 'ledgerfs',
   subtype: 'ledgerfs',
   extraOptions: ['use_ino', 'readdir_ino', 'entry_timeout=1', 'attr_timeout=0', 'negative_timeout=1', 'big_writes', 'max_write=131072', 'max_read=131072'],

@@ -83,6 +83,25 @@ print(os.stat("tr").st_ctime_ns > before, os.stat("tr").st_size)
     expect(out).toBe('True True True\nTrue 2\n');
   });
 
+  it('keeps the pages it wrote cached, and drops those another name of the file made stale', () => {
+    // fincore opens the file, and its open decides: kept pages show as resident.
+    const resident = (name: string) => Number(m.sh(`fincore --raw --noheadings --output PAGES ${m.mnt}/${name}`).trim());
+    m.sh(`head -c 1048576 /dev/urandom > ${m.dir}/random && cp ${m.dir}/random ${m.mnt}/big`);
+    expect(resident('big')).toBe(256);
+    m.sh(`cmp ${m.dir}/random ${m.mnt}/big && dd if=/dev/zero of=${m.mnt}/big bs=4096 count=1 conv=notrunc status=none`);
+    expect(resident('big')).toBe(256);
+    expect(m.sh(`head -c 4 ${m.mnt}/big | od -An -tx1`).trim()).toBe('00 00 00 00');
+
+    // Same size, so the kernel's size check cannot drop them: only the open's answer does.
+    m.sh(`cd ${m.mnt} && echo AAAA > h1 && ln h1 h2 && cat h2 > /dev/null`);
+    m.sh(`cd ${m.mnt} && echo BBBB > h1`);
+    expect(m.sh(`cat ${m.mnt}/h2`)).toBe('BBBB\n');
+    m.sh(`printf CC | dd of=${m.mnt}/h2 conv=notrunc status=none`);
+    expect(m.sh(`cat ${m.mnt}/h1 ${m.mnt}/h2`)).toBe('CCBB\nCCBB\n');
+    m.sh(`cd ${m.mnt} && mkdir -p pd && mv h1 pd/h3 && printf DD | dd of=h2 conv=notrunc status=none`);
+    expect(m.sh(`cat ${m.mnt}/pd/h3`)).toBe('DDBB\n');
+  });
+
   it('keeps the xattrs of a symlink its own: llistxattr, ls -l of a dangling link, tar --xattrs', () => {
     const out = python(`
 import os

@@ -210,6 +210,13 @@ describe('wsd with kernel FUSE and a token', () => {
     expect(await api.exists('/src')).toBe(false);
   });
 
+  it('shows an RPC write through the mount at once, though the mount had the file cached', async () => {
+    writeFileSync(join(mnt, 'cached.txt'), 'from the mount');
+    expect(readFileSync(join(mnt, 'cached.txt'), 'utf8')).toBe('from the mount');
+    await api.write('/cached.txt', 'FROM', 0); // same size: only the next open can drop the stale page
+    expect(readFileSync(join(mnt, 'cached.txt'), 'utf8')).toBe('FROM the mount');
+  });
+
   it('pages the log after a cursor, streams new ops to a subscriber, and reports stats', async () => {
     const first = await api.log({}, 2);
     expect(first.ops).toHaveLength(2);
