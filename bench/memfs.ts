@@ -5,13 +5,15 @@
 // fuse-native, and the gap between the two floors is what ledgerfs's option choices cost.
 // `commit <db>` keeps ledgerfs's durability: every request that changes something is answered
 // after a SQLite commit (WAL, synchronous=NORMAL, ledgerfs's pragmas) of one row naming it, and
-// the bytes written to an open file are committed at its release or fsync, as ledgerfs commits
-// a file's write buffer. No op format, no projections: what a commit per request costs alone.
+// the chunks written through an open file are stored at its release or fsync, as ledgerfs
+// commits a file's write buffer, keyed by sha256 as ledgerfs's format keys them, and stored
+// early past ledgerfs's 16 MiB bound on a file's unstored bytes. No op format, no projections:
+// what a commit per request and the content-addressed bytes cost alone.
 // Run as a process: node bench/memfs.ts <mountpoint> [best | commit <db>]; prints "mounted",
 // unmounts on SIGTERM.
 import Database from 'better-sqlite3';
 import { posix } from 'node:path';
-import { CHUNK_BYTES } from '../log/index.ts';
+import { CHUNK_BYTES, sha256, WRITE_BUFFER_BYTES_MAX } from '../log/index.ts';
 import { Fuse } from '../mount/fuse-driver.ts';
 import { forceUnmount, MOUNT_OPTIONS } from '../mount/index.ts';
 
@@ -76,16 +78,34 @@ function ensureCapacity(node: Node, size: number): void {
 /** The commit floor's database, or null for the in-memory floors. */
 const db = process.argv[3] === 'commit' ? new Database(process.argv[4]!) : null;
 if (db) for (const pragma of ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536', 'wal_autocheckpoint = 16384']) db.pragma(pragma);
-db?.exec('CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, request TEXT NOT NULL, path TEXT NOT NULL, bytes BLOB)');
-const insert = db?.prepare('INSERT INTO changes (request, path, bytes) VALUES (?, ?, ?)');
-/** Handles written since their file was opened: release or fsync commits their bytes. */
-const dirty = new Set<number>();
+db?.exec(`CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, request TEXT NOT NULL, path TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID`);
+const insert = db?.prepare('INSERT INTO changes (request, path) VALUES (?, ?)');
+const hasChunk = db?.prepare('SELECT 1 FROM chunks WHERE hash = ?').pluck();
+const insertChunk = db?.prepare('INSERT INTO chunks (hash, data) VALUES (?, ?)');
+/** Chunks written through each handle and not stored yet. */
+const dirty = new Map<number, Set<number>>();
 
-/** A file's bytes in one transaction, a row per chunk as ledgerfs stores them. */
-const commitBytes = db?.transaction((fd: number) => {
-  if (!dirty.delete(fd)) return;
+/**
+ * Stores a handle's written chunks as ledgerfs's format does (content-addressed: keyed by their
+ * sha256, each distinct chunk once), all of them (release, fsync) or, past ledgerfs's bound on
+ * a file's unstored bytes, the full ones (the rest of a 64 MiB write is not held in memory).
+ */
+const storeChunks = db?.transaction((fd: number, all: boolean) => {
+  const chunks = dirty.get(fd);
+  if (!chunks) return;
   const n = handles.get(fd)!;
-  for (let at = 0; at < n.size; at += CHUNK_BYTES) insert!.run('write', String(n.ino), n.data.subarray(at, Math.min(n.size, at + CHUNK_BYTES)));
+  for (const index of chunks) {
+    const end = Math.min(n.size, (index + 1) * CHUNK_BYTES);
+    if (!all && end - index * CHUNK_BYTES < CHUNK_BYTES) continue;
+    chunks.delete(index);
+    if (end <= index * CHUNK_BYTES) continue;
+    const data = n.data.subarray(index * CHUNK_BYTES, end);
+    const hash = sha256(data);
+    if (hasChunk!.get(hash) === undefined) insertChunk!.run(hash, data);
+  }
+  if (chunks.size === 0) dirty.delete(fd);
+  insert!.run('content', String(n.ino));
 });
 
 const ops = {
@@ -158,21 +178,26 @@ function committing(): typeof ops {
     wrapped[name] = (...args: unknown[]) => {
       const cb = args.at(-1) as Cb;
       op(...args.slice(0, -1), (code: number, ...rest: unknown[]) => {
-        if (code >= 0) insert!.run(name, String(args[0]), null);
+        if (code >= 0) insert!.run(name, String(args[0]));
         cb(code, ...rest);
       });
     };
   }
   wrapped.write = (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
-    dirty.add(fd);
-    ops.write(p, fd, buf, len, pos, cb);
+    let chunks = dirty.get(fd);
+    if (!chunks) dirty.set(fd, (chunks = new Set()));
+    for (let index = Math.floor(pos / CHUNK_BYTES); index * CHUNK_BYTES < pos + len; index++) chunks.add(index);
+    ops.write(p, fd, buf, len, pos, (count) => {
+      if (chunks.size * CHUNK_BYTES > WRITE_BUFFER_BYTES_MAX) storeChunks!(fd, false);
+      cb(count);
+    });
   };
   wrapped.release = (p: string, fd: number, cb: Cb) => {
-    commitBytes!(fd);
+    storeChunks!(fd, true);
     ops.release(p, fd, cb);
   };
   wrapped.fsync = (_p: string, _d: number, fd: number, cb: Cb) => {
-    commitBytes!(fd);
+    storeChunks!(fd, true);
     cb(0);
   };
   return wrapped as typeof ops;

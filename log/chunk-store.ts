@@ -86,7 +86,8 @@ export class ChunkStore {
   put(data: Uint8Array): Uint8Array {
     assert(data.length <= CHUNK_BYTES, `chunk of ${data.length} bytes exceeds ${CHUNK_BYTES}`);
     const digest = sha256(data);
-    this.stmt.insert.run(digest, data.length, data);
+    // A chunk held already is not bound again: binding copies every byte before the conflict.
+    if (this.stmt.has.get(digest) === undefined) this.stmt.insert.run(digest, data.length, data);
     return digest;
   }
 
