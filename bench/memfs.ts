@@ -79,7 +79,7 @@ function ensureCapacity(node: Node, size: number): void {
 const db = process.argv[3] === 'commit' ? new Database(process.argv[4]!) : null;
 if (db) for (const pragma of ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536', 'wal_autocheckpoint = 16384']) db.pragma(pragma);
 db?.exec(`CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, request TEXT NOT NULL, path TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID`);
+  CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY, data BLOB NOT NULL)`);
 const insert = db?.prepare('INSERT INTO changes (request, path) VALUES (?, ?)');
 const hasChunk = db?.prepare('SELECT 1 FROM chunks WHERE hash = ?').pluck();
 const insertChunk = db?.prepare('INSERT INTO chunks (hash, data) VALUES (?, ?)');
@@ -87,13 +87,29 @@ const insertChunk = db?.prepare('INSERT INTO chunks (hash, data) VALUES (?, ?)')
 const dirty = new Map<number, Set<number>>();
 
 /**
+ * What ledgerfs holds between commits: a transaction opened by the first change after a commit
+ * (stored chunks wait in it, in SQLite's page cache, as a write buffer's spilled ones do) and
+ * committed before the next answer to a request that changed something, or at a release.
+ */
+let pending = false;
+const begin = () => {
+  if (!pending) db!.exec('BEGIN');
+  pending = true;
+};
+const commit = () => {
+  if (pending) db!.exec('COMMIT');
+  pending = false;
+};
+
+/**
  * Stores a handle's written chunks as ledgerfs's format does (content-addressed: keyed by their
  * sha256, each distinct chunk once), all of them (release, fsync) or, past ledgerfs's bound on
  * a file's unstored bytes, the full ones (the rest of a 64 MiB write is not held in memory).
  */
-const storeChunks = db?.transaction((fd: number, all: boolean) => {
+function storeChunks(fd: number, all: boolean): void {
   const chunks = dirty.get(fd);
   if (!chunks) return;
+  begin();
   const n = handles.get(fd)!;
   for (const index of chunks) {
     const end = Math.min(n.size, (index + 1) * CHUNK_BYTES);
@@ -104,9 +120,10 @@ const storeChunks = db?.transaction((fd: number, all: boolean) => {
     const hash = sha256(data);
     if (hasChunk!.get(hash) === undefined) insertChunk!.run(hash, data);
   }
-  if (chunks.size === 0) dirty.delete(fd);
+  if (chunks.size > 0) return;
+  dirty.delete(fd);
   insert!.run('content', String(n.ino));
-});
+}
 
 const ops = {
   init: (cb: Cb) => cb(0),
@@ -178,7 +195,11 @@ function committing(): typeof ops {
     wrapped[name] = (...args: unknown[]) => {
       const cb = args.at(-1) as Cb;
       op(...args.slice(0, -1), (code: number, ...rest: unknown[]) => {
-        if (code >= 0) insert!.run(name, String(args[0]));
+        if (code >= 0) {
+          begin();
+          insert!.run(name, String(args[0]));
+          commit();
+        }
         cb(code, ...rest);
       });
     };
@@ -188,16 +209,18 @@ function committing(): typeof ops {
     if (!chunks) dirty.set(fd, (chunks = new Set()));
     for (let index = Math.floor(pos / CHUNK_BYTES); index * CHUNK_BYTES < pos + len; index++) chunks.add(index);
     ops.write(p, fd, buf, len, pos, (count) => {
-      if (chunks.size * CHUNK_BYTES > WRITE_BUFFER_BYTES_MAX) storeChunks!(fd, false);
+      if (chunks.size * CHUNK_BYTES > WRITE_BUFFER_BYTES_MAX) storeChunks(fd, false);
       cb(count);
     });
   };
   wrapped.release = (p: string, fd: number, cb: Cb) => {
-    storeChunks!(fd, true);
+    storeChunks(fd, true);
+    commit();
     ops.release(p, fd, cb);
   };
   wrapped.fsync = (_p: string, _d: number, fd: number, cb: Cb) => {
-    storeChunks!(fd, true);
+    storeChunks(fd, true);
+    commit();
     cb(0);
   };
   return wrapped as typeof ops;
