@@ -16,6 +16,8 @@ describe('process info', () => {
     expect(procStat(pid)!.ppid).toBe(process.pid);
     child.kill('SIGKILL');
     await once(child, 'exit');
+    await new Promise((resolve) => setTimeout(resolve, 150)); // a checked key is trusted for 100 ms
+
     expect(processKey(pid)).toBeNull();
     expect(commandLine(pid)).toBeUndefined();
   });

@@ -23,23 +23,38 @@ export function procStat(pid: number): { ppid: number; key: string } | null {
 export const actorCommand = (command: string) =>
   command.length > ACTOR_COMMAND_CHARS_MAX ? `${command.slice(0, ACTOR_COMMAND_CHARS_MAX - 1)}…` : command;
 
-/** pid -> the inode number of its /proc directory when its key was read, and the key */
-const keys = new Map<number, { ino: number; key: string }>();
+/** pid -> the inode number of its /proc directory when its key was read, the key, and when it was last checked */
+const keys = new Map<number, { ino: number; key: string; checked: number }>();
+
+/**
+ * How long a key, once checked, is trusted without checking again. The kernel hands out pids
+ * in a cycle up to pid_max (at least 32,768), so a pid comes back only after every other one
+ * has been used: seconds at the fastest fork rates, far longer than this. A stat of
+ * /proc/<pid> for a process blocked in a FUSE request takes about 25 us, and a tar extract
+ * asks it for every write.
+ */
+const KEY_TRUSTED_MS = 100;
 
 /**
  * The key of a live process, null when it is gone. The kernel gives each process's /proc/<pid>
  * directory an inode number of its own, so one stat tells whether the cached key is still this
- * pid's (a reused pid is a miss) instead of reading /proc/<pid>/stat on every request.
+ * pid's (a reused pid is a miss) instead of reading /proc/<pid>/stat on every request. A key
+ * checked in the last KEY_TRUSTED_MS is returned as it is: a process gone since still has it.
  */
 export function processKey(pid: number): string | null {
+  const cached = keys.get(pid);
+  const now = performance.now();
+  if (cached && now - cached.checked < KEY_TRUSTED_MS) return cached.key;
   const ino = statSync(`/proc/${pid}`, { throwIfNoEntry: false })?.ino;
   if (ino === undefined) return null;
-  const cached = keys.get(pid);
-  if (cached?.ino === ino) return cached.key;
+  if (cached?.ino === ino) {
+    cached.checked = now;
+    return cached.key;
+  }
   const stat = procStat(pid);
   if (!stat) return null;
   if (keys.size >= PROCESSES_MAX) keys.clear();
-  keys.set(pid, { ino, key: stat.key });
+  keys.set(pid, { ino, key: stat.key, checked: now });
   return stat.key;
 }
 
