@@ -8,8 +8,9 @@
 // they were cached for, and every content op since came from writes through that same path
 // (which went through those pages). Anything else (another path of a hard link, the API, a
 // replica, a truncate by path) leaves the path's recorded version behind, and the open drops
-// them. Writes by anything but the mount are committed before their call returns (the API and
-// RPC commit every change), so a flush here holds no one else's bytes.
+// them. Writes by anything but the mount become a setContent before their call returns, even
+// when the mount holds the file's write buffer open (writeFile, the Workspace and RPC flush
+// it), so a flush here holds no one else's bytes.
 
 /** Paths whose cached pages are tracked; an evicted path's next open drops its pages. */
 const TRACKED_PATHS_MAX = 4096;

@@ -25,6 +25,18 @@ function code(fn: () => unknown): string {
 }
 
 describe('FileSystem', () => {
+  it('commits writeFile at once while another handle holds the file open for writing', () => {
+    const { fs } = fresh();
+    fs.writeFile('/held', 'before');
+    const ino = fs.stat('/held').ino;
+    const held = fs.open('/held', O_RDWR); // a mount's handle: it keeps the write buffer open
+    const op = fs.reader.content(ino)!.op;
+    fs.writeFile('/held', 'after');
+    expect(fs.reader.content(ino)!.op).not.toBe(op);
+    expect(fs.reader.content(ino)!.size).toBe(5);
+    fs.release(held);
+  });
+
   it('creates, reads and lists', () => {
     const { fs } = fresh();
     fs.mkdir('/src');

@@ -429,6 +429,9 @@ export class FileSystem {
       const fh = this.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
       try {
         this.write(fh, bytes, 0);
+        // One setContent now even when another handle (the mount's) holds the buffer open.
+        const { buffer } = this.handle(fh, 'writeFile');
+        if (buffer) this.flushBuffer(buffer);
       } finally {
         this.release(fh);
       }

@@ -386,6 +386,7 @@ export class Workspace {
       const fh = fs.open(at, O_WRONLY | O_APPEND);
       try {
         fs.write(fh, encoder.encode(content), attr.size);
+        fs.fsync(fh); // committed now even when the mount holds the file open
       } finally {
         fs.release(fh);
       }
