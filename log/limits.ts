@@ -45,6 +45,12 @@ export const CHUNK_CACHE_BYTES_MAX = 32 * 1024 * 1024;
 export const WRITE_BUFFER_BYTES_MAX = 16 * 1024 * 1024;
 /** RPC: bytes one readFile or read answers with (wsd); larger files are read in ranges. */
 export const RPC_READ_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * RPC: directories one transaction of a recursive mkdir makes. A create op costs about 0.1 ms on
+ * a cold daemon, so a 2,047-level path (PATH_MAX) is 8 transactions of some 25 ms each, with
+ * other requests answered between them, not one of 250 ms.
+ */
+export const RPC_MKDIR_STEP_LEVELS = 256;
 /** RPC: the same on a Durable Object, whose isolate has DO_MEMORY_BYTES_MAX: half the chunk cache. */
 export const DO_READ_BYTES_MAX = CHUNK_CACHE_BYTES_MAX / 2;
 /** Sync: raw op bytes per pull/push page (a page's message stays well under 1 MiB). */

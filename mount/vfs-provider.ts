@@ -214,7 +214,7 @@ export class LedgerProvider extends VirtualProvider {
       return undefined;
     }
     const parts = path.split('/').filter(Boolean);
-    const first = this.fs.mkdirp(path, mode);
+    const { first } = this.fs.mkdirp(path, mode);
     return first < parts.length ? `/${parts.slice(0, first + 1).join('/')}` : undefined;
   }
   rmdirSync(path: string): void { this.fs.rmdir(path); }

@@ -295,14 +295,17 @@ describe('FileSystem', () => {
     expect(store.verify().ok).toBe(true);
   });
 
-  it('makes and removes a deep tree in one walk (mkdir -p, rm -r)', () => {
+  it('makes (at most levelsMax levels a call) and removes a deep tree in one walk (mkdir -p, rm -r)', () => {
     const { fs, store } = fresh();
     const deep = '/a'.repeat(2047);
-    expect(fs.mkdirp(deep)).toBe(0);
+    expect(fs.mkdirp(deep, 0o755, 1000)).toEqual({ first: 0, made: 1000 });
+    expect(code(() => fs.stat(deep))).toBe('ENOENT');
+    expect(fs.mkdirp(deep, 0o755, 1000)).toEqual({ first: 1000, made: 1000 });
+    expect(fs.mkdirp(deep)).toEqual({ first: 2000, made: 47 });
     expect(fs.stat(deep).type).toBe('dir');
-    expect(fs.mkdirp(deep)).toBe(2047);
+    expect(fs.mkdirp(deep)).toEqual({ first: 2047, made: 0 });
     fs.symlink('a', '/link');
-    expect(fs.mkdirp('/link/./b/../c')).toBe(2);
+    expect(fs.mkdirp('/link/./b/../c')).toEqual({ first: 2, made: 2 });
     expect(names(fs, '/a')).toEqual(['a', 'b', 'c']);
     fs.writeFile('/file', 'x');
     expect(code(() => fs.mkdirp('/file/d'))).toBe('ENOTDIR');

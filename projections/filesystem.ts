@@ -464,28 +464,32 @@ export class FileSystem {
 
   /**
    * mkdir -p: walks the path once, creating each directory that is missing (an existing one is
-   * fine, anything else is ENOTDIR). Returns the index of the first component it created, or
-   * the component count when it created none.
+   * fine, anything else is ENOTDIR), at most `levelsMax` of them. `first` is the index of the
+   * first component it created (the component count when none); `made` how many it created: a
+   * call that stopped at `levelsMax` leaves the rest to the next.
    */
-  mkdirp(path: PathLike, mode = 0o755): number {
+  mkdirp(path: PathLike, mode = 0o755, levelsMax = Infinity): { first: number; made: number } {
     const { parts } = splitPath(path, 'mkdir');
     let dir = ROOT_ID;
     let first = parts.length;
+    let made = 0;
     /** `dir` was made by this call, so it is empty: no lookup (a SQL read) needed */
-    let made = false;
-    parts.forEach((name, i) => {
-      if (!isDot(name) && !isDotDot(name) && (made || !this.reader.lookup(dir, name))) {
+    let fresh = false;
+    for (let i = 0; i < parts.length && made < levelsMax; i++) {
+      const name = parts[i]!;
+      if (!isDot(name) && !isDotDot(name) && (fresh || !this.reader.lookup(dir, name))) {
         dir = this.makeNode({ parent: dir, name, entry: undefined }, 'dir', mode, 0, new Uint8Array(0), 'mkdir', path);
         first = Math.min(first, i);
-        made = true;
-        return;
+        made++;
+        fresh = true;
+        continue;
       }
       const next = this.walk(dir, [name], true, 'mkdir', path);
       if (next.type !== 'dir') throw new FsError('ENOTDIR', 'mkdir', pathText(path));
       dir = next.ino;
-      made &&= isDot(name);
-    });
-    return first;
+      fresh &&= isDot(name);
+    }
+    return { first, made };
   }
 
   /** Creates a non-directory node; the type comes from the S_IFMT bits of `mode` (0 means file). */

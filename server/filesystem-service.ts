@@ -1,9 +1,10 @@
 // The filesystem and log RPC surface of a replica, on top of its sync surface: what wsd and the
 // Durable Object both serve (FILESYSTEM_METHODS). Paths are workspace paths (`/` is the root);
 // every argument is checked before anything changes, and each mutating call is one store
-// transaction, so a call that fails changes nothing. Runs on Node and on workerd.
+// transaction (a deep recursive mkdir is several, see mkdir), so a call that fails changes
+// nothing. Runs on Node and on workerd.
 import type { RpcStub } from 'capnweb';
-import { DIFF_EDIT_LINES_MAX, DIFF_PAGE_EDIT_LINES_MAX, HISTORY_PAGE_OPS_MAX, isTs, PATH_BYTES_MAX, RPC_READ_BYTES_MAX, type Actor, type Op, type Ts, type VersionVector } from '../log/index.ts';
+import { DIFF_EDIT_LINES_MAX, DIFF_PAGE_EDIT_LINES_MAX, HISTORY_PAGE_OPS_MAX, isTs, PATH_BYTES_MAX, RPC_MKDIR_STEP_LEVELS, RPC_READ_BYTES_MAX, type Actor, type Op, type Ts, type VersionVector } from '../log/index.ts';
 import {
   checkVersionVector, FileSystem, FsError, History, latestPosition, openFlags, openHistory, pathText, resolvePosition, RpcInputError, toBytes,
   type Attr, type Blame, type DiffPage, type HistoryPage, type HistoryView, type Store,
@@ -235,13 +236,20 @@ export class FilesystemService extends SyncService {
     this.withHandle(target, O_WRONLY, 0, (fh) => this.fs.ftruncate(fh, length));
   }
 
-  /** mkdir; `{recursive: true}` creates missing parents and accepts an existing directory. */
-  mkdir(p: unknown, opts?: unknown): void {
+  /**
+   * mkdir; `{recursive: true}` creates missing parents and accepts an existing directory. It
+   * makes RPC_MKDIR_STEP_LEVELS directories per transaction and lets other requests in between,
+   * so a deeper path is several transactions: if a later one fails (a concurrent change took a
+   * name on the path), the levels made before it stay, as mkdir -p leaves them.
+   */
+  async mkdir(p: unknown, opts?: unknown): Promise<void> {
     const { recursive, mode } = options(opts, 'mkdir options', ['recursive', 'mode']);
     const target = path(p);
     const perm = integer(mode, 'mode', 0, 0o7777, 0o755);
     if (!flag(recursive, 'recursive')) return void this.change(() => this.fs.mkdir(target, perm));
-    this.change(() => this.fs.mkdirp(target, perm));
+    while (this.change(() => this.fs.mkdirp(target, perm, RPC_MKDIR_STEP_LEVELS)).made === RPC_MKDIR_STEP_LEVELS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 
   /** rm; `{recursive: true}` removes a directory and everything in it, `{force: true}` ignores ENOENT. */
