@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_BYTES, FILE_BYTES_MAX, manifestCount } from '../log/index.ts';
-import { canonicalTree, FileSystem, FsError, openStore, RENAME_EXCHANGE, RENAME_NOREPLACE, XATTR_CREATE, XATTR_REPLACE } from '../index.ts';
+import { CHUNK_BYTES, FILE_BYTES_MAX, manifestCount, type SqlStatement } from '../log/index.ts';
+import { canonicalTree, FileSystem, FsError, openSqlite, openStore, RENAME_EXCHANGE, RENAME_NOREPLACE, Store, XATTR_CREATE, XATTR_REPLACE } from '../index.ts';
+import { READAHEAD_ENTRIES_MAX, READAHEAD_MISSES } from './rows.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_TRUNC } = constants;
 
@@ -314,6 +315,40 @@ describe('FileSystem', () => {
     fs.rm('/a', true);
     expect(names(fs, '/')).toEqual(['file']);
     expect(store.verify().ok).toBe(true);
+  });
+
+  it('reads a directory whole once lookups in it keep missing the cache, and no larger one than READAHEAD_ENTRIES_MAX', () => {
+    const sql = openSqlite(':memory:');
+    let queries = 0;
+    const prepare = sql.prepare.bind(sql);
+    sql.prepare = <Row>(text: string): SqlStatement<Row> => {
+      const stmt = prepare<Row>(text);
+      const counted = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A) => (queries++, fn(...args));
+      return { ...stmt, values: counted(stmt.values), get: counted(stmt.get), all: counted(stmt.all) };
+    };
+    const store = new Store(sql);
+    const fs = FileSystem.live(store);
+    fs.mkdir('/d');
+    for (let i = 0; i < 20; i++) fs.writeFile(`/d/f${i}`, 'x'.repeat(i));
+    fs.mkdir('/big');
+    store.transaction(() => {
+      for (let i = 0; i <= READAHEAD_ENTRIES_MAX; i++) fs.mkdir(`/big/${i}`);
+    });
+    const cold = (paths: string[]) => {
+      store.projector.reset(); // what a reopened store knows: nothing
+      queries = 0;
+      for (const path of paths) fs.stat(path);
+      return queries;
+    };
+    const files = Array.from({ length: 20 }, (_, i) => `/d/f${i}`);
+    // /d itself, a query per miss in /d, and the last of READAHEAD_MISSES reads /d whole instead
+    expect(cold(files)).toBe(1 + READAHEAD_MISSES);
+    expect(files.map((path) => fs.stat(path).size)).toEqual(files.map((_, i) => i));
+    // a name the directory does not hold is asked of SQL, as before
+    expect(code(() => fs.stat('/d/none'))).toBe('ENOENT');
+    // the readahead finds more than READAHEAD_ENTRIES_MAX entries, so every miss is a query of its own
+    expect(cold(Array.from({ length: 20 }, (_, i) => `/big/${i}`))).toBe(1 + 20 + 1);
+    store.close();
   });
 
   it('changes attributes and xattrs', () => {

@@ -8,7 +8,7 @@ import { derivedName, markedRefs, type Mark } from './derived-names.ts';
 import type { HeadRow } from './heads.ts';
 import type { NodeRow } from './registers.ts';
 import type { EntryRow } from './tree.ts';
-import { LOOKUP_COLUMNS, type ProjectionRows, type XattrRow } from './rows.ts';
+import { LOOKUP_COLUMNS, READAHEAD_ENTRIES_MAX, type ProjectionRows, type XattrRow } from './rows.ts';
 
 export const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000,
@@ -68,7 +68,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 
 export class Reader {
   private readonly stmt: {
-    lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement;
+    lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement; lookupAll: SqlStatement;
     readdir: SqlStatement; listing: SqlStatement; conflictedIn: SqlStatement; child: SqlStatement<{ one: number }>;
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
@@ -99,6 +99,8 @@ export class Reader {
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
       lookupWith: sql.prepare(`SELECT ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
         LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? AND e.name = ? ORDER BY e.ts DESC, e.id DESC LIMIT 1`),
+      lookupAll: sql.prepare(`SELECT e.name, ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
+        LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC LIMIT ?`),
       readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
         WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
       // by name alone (the index's order): a name two entries share sends the caller to readdir
@@ -166,6 +168,10 @@ export class Reader {
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
     const winner = this.rows.named(parent, name, () => {
+      if (this.rows.missed(parent) && this.readAhead(parent)) {
+        const known = this.rows.knownName(parent, name);
+        if (known !== undefined) return known ?? undefined;
+      }
       const row = this.q.lookupWith.values(this.lookupXattr ?? EMPTY, parent, name)[0];
       return row && this.rows.learnLookup(row, parent, name, this.lookupXattr);
     });
@@ -187,6 +193,14 @@ export class Reader {
       if (entry?.parent === parent && sameName(this.shownName(entry), name)) return entry;
     }
     return undefined;
+  }
+
+  /** Reads a directory of up to READAHEAD_ENTRIES_MAX entries whole into the cache; false for a larger one. */
+  private readAhead(parent: number): boolean {
+    const rows = this.q.lookupAll.values(this.lookupXattr ?? EMPTY, parent, READAHEAD_ENTRIES_MAX + 1);
+    if (rows.length > READAHEAD_ENTRIES_MAX) return false;
+    this.rows.learnDirectory(parent, rows, this.lookupXattr);
+    return true;
   }
 
   /** The mark of an entry that lost its name to a more recently placed one, or none. */

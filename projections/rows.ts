@@ -39,6 +39,14 @@ const DIRTY_ROWS_MAX = 200_000;
 const CACHED_ROWS_MAX = 100_000;
 /** Longer xattr values are read from SQL each time (a mime type is tens of bytes). */
 const XATTR_CACHED_BYTES_MAX = 256;
+/**
+ * Lookups that miss in one directory before it is read whole, as readahead for names: a process
+ * that stats one file pays one query, one that walks a directory (ls -l, git status, a reopened
+ * store's first scan) pays a query per entry only this many times.
+ */
+export const READAHEAD_MISSES = 8;
+/** Directories with more entries are not read whole (the read stays bounded). */
+export const READAHEAD_ENTRIES_MAX = 4096;
 
 /** An xattrs row as the cache keeps it. */
 export interface XattrRow {
@@ -70,6 +78,8 @@ export class ProjectionRows {
    */
   private readonly names = new Map<number, Map<string, EntryRow | null>>();
   private namesCount = 0;
+  /** parent -> lookups in it that missed the cache (see missed) */
+  private readonly misses = new Map<number, number>();
   /** node -> its content register (null: none), for nodes where it is known exactly */
   private readonly contents = new Map<number, ContentRow | null>();
   /**
@@ -131,6 +141,7 @@ export class ProjectionRows {
     this.entries.clear();
     this.names.clear();
     this.namesCount = 0;
+    this.misses.clear();
     this.contents.clear();
     this.xattrValues.clear();
     this.xattrValuesCount = 0;
@@ -195,9 +206,46 @@ export class ProjectionRows {
     const row = query() ?? null;
     let dir = this.names.get(parent);
     if (!dir) this.names.set(parent, (dir = new Map()));
+    // the query may have read the whole directory (readahead), this name with it
+    if (!dir.has(key)) this.namesCount++;
     dir.set(key, row);
-    this.namesCount++;
+    this.trim();
     return row ?? undefined;
+  }
+
+  /** What the name cache says of `name` in `parent`: undefined when it does not know. */
+  knownName(parent: number, name: Uint8Array): EntryRow | null | undefined {
+    return this.names.get(parent)?.get(nameKey(name));
+  }
+
+  /**
+   * Counts a lookup in `parent` that the cache could not answer; true at the READAHEAD_MISSES-th,
+   * once per directory while the cache lasts: the caller then reads the directory whole.
+   */
+  missed(parent: number): boolean {
+    const count = (this.misses.get(parent) ?? 0) + 1;
+    this.misses.set(parent, count);
+    return count === READAHEAD_MISSES;
+  }
+
+  /**
+   * Caches a directory read whole: `rows` are its entries, each its name and then LOOKUP_COLUMNS,
+   * by name and the most recently placed first (the one a lookup answers). Names the cache knows
+   * keep what it knows, which is exact.
+   */
+  learnDirectory(parent: number, rows: SqlValue[][], xattr: Uint8Array | null): void {
+    let dir = this.names.get(parent);
+    if (!dir) this.names.set(parent, (dir = new Map()));
+    let previous: string | undefined;
+    for (const row of rows) {
+      const name = row[0] as Uint8Array;
+      const key = nameKey(name);
+      if (key === previous || dir.has(key)) continue; // a name's loser, or a name known already
+      previous = key;
+      dir.set(key, this.learnLookup(row, parent, name, xattr, 1));
+      this.namesCount++;
+    }
+    this.trim();
   }
 
   /**
@@ -263,11 +311,12 @@ export class ProjectionRows {
   /**
    * Caches what a LOOKUP_COLUMNS row says about the entry's node, content and xattr `name`
    * (null: none was asked for), where the cache does not know already (what it knows is as new
-   * or newer: SQL was read after a flush), and returns the entry.
+   * or newer: SQL was read after a flush), and returns the entry. The row's columns start at `from`.
    */
-  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null): EntryRow {
+  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null, from = 0): EntryRow {
     const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
-      atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] = values as LookupRow;
+      atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] =
+      (from === 0 ? values : values.slice(from)) as LookupRow;
     // a copy: the caller's name may be a view into a longer path
     const entry: EntryRow = { id, parent, name: name.slice(), node, type, ts };
     if (nodeId !== null && !this.nodes.has(nodeId)) {
@@ -352,10 +401,19 @@ export class ProjectionRows {
     this.treeOps = [];
     this.contentRows = [];
     this.xattrs = [];
-    if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX) this.reset(false, this.lastTreeTs);
-    else if (this.namesCount + this.contents.size + this.xattrValuesCount > CACHED_ROWS_MAX) {
+    this.trim();
+  }
+
+  /**
+   * Keeps the clean cache within CACHED_ROWS_MAX: reads alone fill it too (lookups, readahead).
+   * Node and entry rows wait while any is dirty: the next flush trims them.
+   */
+  private trim(): void {
+    if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX && !this.dirty) this.reset(false, this.lastTreeTs);
+    else if (this.namesCount + this.misses.size + this.contents.size + this.xattrValuesCount > CACHED_ROWS_MAX) {
       this.names.clear();
       this.namesCount = 0;
+      this.misses.clear();
       this.contents.clear();
       this.xattrValues.clear();
       this.xattrValuesCount = 0;

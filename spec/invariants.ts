@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { CHUNK_BYTES, formatRef, ROOT_ID, TRASH_ID, unpackManifest, type Op, type Ts } from '../log/index.ts';
 import type { FileSystem, Store } from '../projections/index.ts';
 import { unpackRefs } from '../projections/removals.ts';
+import { READAHEAD_MISSES } from '../projections/rows.ts';
 
 interface Row {
   id: number;
@@ -127,8 +128,15 @@ class RolledBack extends Error {}
  */
 export function checkNamesReachable(store: Store, fs: FileSystem): void {
   const visit = (dir: Uint8Array) => {
-    for (const { name, ino, type } of fs.readdir(dir)) {
-      const path = Buffer.concat([dir, Buffer.from(dir.length > 1 ? '/' : ''), name]);
+    const listed = fs.readdir(dir);
+    // Cold, as a reopened store: enough lookups miss in the directory that it is read whole
+    // (READAHEAD_MISSES), then every listed name resolves from what that read cached.
+    store.projector.reset();
+    const child = (name: Uint8Array) => Buffer.concat([dir, Buffer.from(dir.length > 1 ? '/' : ''), name]);
+    for (let i = 0; i < READAHEAD_MISSES; i++) expect(fs.exists(child(Buffer.from(`.absent-${i}`)))).toBe(false);
+    for (const { name, ino } of listed) expect(fs.lstat(child(name)).ino, `${Buffer.from(child(name)).toString()} resolves cold`).toBe(ino);
+    for (const { name, ino, type } of listed) {
+      const path = child(name);
       const shown = Buffer.from(path).toString();
       expect(fs.lstat(path).ino, `${shown} resolves to what readdir listed`).toBe(ino);
       if (type === 'file') {
