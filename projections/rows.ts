@@ -230,20 +230,21 @@ export class ProjectionRows {
 
   /**
    * Caches a directory read whole: `rows` are its entries, each its name and then LOOKUP_COLUMNS,
-   * by name and the most recently placed first (the one a lookup answers). Names the cache knows
-   * keep what it knows, which is exact.
+   * in the index's order (by name, then the most recently placed last: the one a lookup answers,
+   * and no sort in SQL). Names the cache knows keep what it knows, which is exact.
    */
   learnDirectory(parent: number, rows: SqlValue[][], xattr: Uint8Array | null): void {
     let dir = this.names.get(parent);
     if (!dir) this.names.set(parent, (dir = new Map()));
-    let previous: string | undefined;
-    for (const row of rows) {
-      const name = row[0] as Uint8Array;
-      const key = nameKey(name);
-      if (key === previous || dir.has(key)) continue; // a name's loser, or a name known already
-      previous = key;
-      dir.set(key, this.learnLookup(row, parent, name, xattr, 1));
-      this.namesCount++;
+    let key = rows.length > 0 ? nameKey(rows[0]![0] as Uint8Array) : '';
+    for (let i = 0; i < rows.length; i++) {
+      const next = i + 1 < rows.length ? nameKey(rows[i + 1]![0] as Uint8Array) : undefined;
+      // a name's loser (a later row has its name), or a name known already
+      if (next !== key && !dir.has(key)) {
+        dir.set(key, this.learnLookup(rows[i]!, parent, rows[i]![0] as Uint8Array, xattr, 1));
+        this.namesCount++;
+      }
+      key = next!;
     }
     this.trim();
   }
