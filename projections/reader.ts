@@ -99,7 +99,7 @@ export class Reader {
       lookup: sql.prepare('SELECT * FROM entries WHERE parent = ? AND name = ? ORDER BY ts DESC, id DESC LIMIT 1'),
       lookupWith: sql.prepare(`SELECT ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
         LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? AND e.name = ? ORDER BY e.ts DESC, e.id DESC LIMIT 1`),
-      lookupAll: sql.prepare(`SELECT e.name, ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
+      lookupAll: sql.prepare(`SELECT ${LOOKUP_COLUMNS}, e.name FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
         LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? ORDER BY e.name, e.ts, e.id LIMIT ?`),
       readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
         WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),

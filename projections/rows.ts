@@ -19,8 +19,10 @@ const CONTENT_COLUMNS = ['op', 'ts', 'size', 'manifest'] as const;
  * `learnLookup` takes them. An empty target (every node but a symlink) reads as NULL: a
  * better-sqlite3 blob is a Buffer of its own, outside the heap.
  */
-export const LOOKUP_COLUMNS = ['e.id', 'e.node', 'e.type', 'e.ts', ...NODE_COLUMNS.map((c) => (c === 'target' ? "NULLIF(n.target, x'')" : `n.${c}`)),
-  ...CONTENT_COLUMNS.map((c) => `c.${c}`), 'x.value', 'x.ts'].join(', ');
+const LOOKUP_COLUMN_LIST = ['e.id', 'e.node', 'e.type', 'e.ts', ...NODE_COLUMNS.map((c) => (c === 'target' ? "NULLIF(n.target, x'')" : `n.${c}`)),
+  ...CONTENT_COLUMNS.map((c) => `c.${c}`), 'x.value', 'x.ts'];
+export const LOOKUP_COLUMNS = LOOKUP_COLUMN_LIST.join(', ');
+const LOOKUP_COLUMN_COUNT = LOOKUP_COLUMN_LIST.length;
 
 type LookupRow = [
   id: number, node: number, type: NodeType, ts: Ts,
@@ -229,19 +231,20 @@ export class ProjectionRows {
   }
 
   /**
-   * Caches a directory read whole: `rows` are its entries, each its name and then LOOKUP_COLUMNS,
+   * Caches a directory read whole: `rows` are its entries, each LOOKUP_COLUMNS and then its name,
    * in the index's order (by name, then the most recently placed last: the one a lookup answers,
    * and no sort in SQL). Names the cache knows keep what it knows, which is exact.
    */
   learnDirectory(parent: number, rows: SqlValue[][], xattr: Uint8Array | null): void {
     let dir = this.names.get(parent);
     if (!dir) this.names.set(parent, (dir = new Map()));
-    let key = rows.length > 0 ? nameKey(rows[0]![0] as Uint8Array) : '';
+    const nameOf = (row: SqlValue[]) => row[LOOKUP_COLUMN_COUNT] as Uint8Array;
+    let key = rows.length > 0 ? nameKey(nameOf(rows[0]!)) : '';
     for (let i = 0; i < rows.length; i++) {
-      const next = i + 1 < rows.length ? nameKey(rows[i + 1]![0] as Uint8Array) : undefined;
+      const next = i + 1 < rows.length ? nameKey(nameOf(rows[i + 1]!)) : undefined;
       // a name's loser (a later row has its name), or a name known already
       if (next !== key && !dir.has(key)) {
-        dir.set(key, this.learnLookup(rows[i]!, parent, rows[i]![0] as Uint8Array, xattr, 1));
+        dir.set(key, this.learnLookup(rows[i]!, parent, nameOf(rows[i]!), xattr, true));
         this.namesCount++;
       }
       key = next!;
@@ -312,14 +315,14 @@ export class ProjectionRows {
   /**
    * Caches what a LOOKUP_COLUMNS row says about the entry's node, content and xattr `name`
    * (null: none was asked for), where the cache does not know already (what it knows is as new
-   * or newer: SQL was read after a flush), and returns the entry. The row's columns start at `from`.
+   * or newer: SQL was read after a flush), and returns the entry. `ownName`: `name` is the row's
+   * own (a directory read whole), not a view into a caller's path that the entry must copy.
    */
-  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null, from = 0): EntryRow {
+  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null, ownName = false): EntryRow {
     const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
       atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] =
-      (from === 0 ? values : values.slice(from)) as LookupRow;
-    // a copy: the caller's name may be a view into a longer path
-    const entry: EntryRow = { id, parent, name: name.slice(), node, type, ts };
+      values as LookupRow;
+    const entry: EntryRow = { id, parent, name: ownName ? name : name.slice(), node, type, ts };
     if (nodeId !== null && !this.nodes.has(nodeId)) {
       this.nodes.set(nodeId, {
         id: nodeId, type: nodeType, target: target ?? (nodeType === null ? null : NO_TARGET), rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
