@@ -42,9 +42,9 @@ const CACHED_ROWS_MAX = 100_000;
 /** Longer xattr values are read from SQL each time (a mime type is tens of bytes). */
 const XATTR_CACHED_BYTES_MAX = 256;
 /**
- * Lookups that miss in one directory before it is read whole, as readahead for names: a process
- * that stats one file pays one query, one that walks a directory (ls -l, git status, a reopened
- * store's first scan) pays a query per entry only this many times.
+ * The lookup that misses in one directory this many times reads it whole instead, as readahead
+ * for names: a process that stats one file pays one query; one that walks a directory (ls -l,
+ * git status, a reopened store's first scan) pays a query for each of the first misses before it.
  */
 export const READAHEAD_MISSES = 8;
 /** Directories with more entries are not read whole (the read stays bounded). */
