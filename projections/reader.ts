@@ -68,7 +68,7 @@ const tsSpec = (ts: Ts | null): Timespec => (ts ? msTimespec(tsMs(ts)) : [0, 0])
 
 export class Reader {
   private readonly stmt: {
-    lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement; lookupAll: SqlStatement;
+    lookup: SqlStatement<EntryRow>; lookupWith: SqlStatement; lookupAll: SqlStatement; entryAt: SqlStatement<{ one: number }>;
     readdir: SqlStatement; listing: SqlStatement; conflictedIn: SqlStatement; child: SqlStatement<{ one: number }>;
     children: SqlStatement<EntryRow>;
     headByOp: SqlStatement<HeadRow>; headsOf: SqlStatement<HeadRow>;
@@ -100,7 +100,9 @@ export class Reader {
       lookupWith: sql.prepare(`SELECT ${LOOKUP_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
         LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? AND e.name = ? ORDER BY e.ts DESC, e.id DESC LIMIT 1`),
       lookupAll: sql.prepare(`SELECT ${LOOKUP_COLUMNS}, e.name FROM entries e LEFT JOIN nodes n ON n.id = e.node LEFT JOIN content c ON c.node = e.node
-        LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? ORDER BY e.name, e.ts, e.id LIMIT ?`),
+        LEFT JOIN xattrs x ON x.node = e.node AND x.name = ? WHERE e.parent = ? ORDER BY e.name, e.ts, e.id`),
+      // index-only: whether a directory has more entries than readahead reads, without reading them
+      entryAt: sql.prepare('SELECT 1 AS one FROM entries WHERE parent = ? LIMIT 1 OFFSET ?'),
       readdir: sql.prepare(`SELECT e.id, e.name, e.node, e.type, c.node AS conflicted FROM entries e LEFT JOIN conflicted c ON c.node = e.node
         WHERE e.parent = ? ORDER BY e.name, e.ts DESC, e.id DESC`),
       // by name alone (the index's order): a name two entries share sends the caller to readdir
@@ -197,8 +199,8 @@ export class Reader {
 
   /** Reads a directory of up to READAHEAD_ENTRIES_MAX entries whole into the cache; false for a larger one. */
   private readAhead(parent: number): boolean {
-    const rows = this.q.lookupAll.values(this.lookupXattr ?? EMPTY, parent, READAHEAD_ENTRIES_MAX + 1);
-    if (rows.length > READAHEAD_ENTRIES_MAX) return false;
+    if (this.q.entryAt.get(parent, READAHEAD_ENTRIES_MAX)) return false;
+    const rows = this.q.lookupAll.values(this.lookupXattr ?? EMPTY, parent);
     this.rows.learnDirectory(parent, rows, this.lookupXattr);
     return true;
   }

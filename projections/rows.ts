@@ -47,7 +47,7 @@ const XATTR_CACHED_BYTES_MAX = 256;
  * git status, a reopened store's first scan) pays a query for each of the first misses before it.
  */
 export const READAHEAD_MISSES = 8;
-/** Directories with more entries are not read whole (the read stays bounded). */
+/** Directories with more entries are not read whole (an index-only probe finds them first): the read stays bounded. */
 export const READAHEAD_ENTRIES_MAX = 4096;
 
 /** An xattrs row as the cache keeps it. */
