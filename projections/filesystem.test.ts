@@ -15,6 +15,24 @@ const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 const notBefore = ([sec, nsec]: readonly number[], [sec0, nsec0]: readonly number[]) => sec! > sec0! || (sec === sec0 && nsec! >= nsec0!);
 const names = (fs: FileSystem, path: string) => fs.readdir(path).map((e) => text(e.name));
 
+/** An in-memory SQLite that counts the queries run on it and the rows they return. */
+function countingSql() {
+  const sql = openSqlite(':memory:');
+  const reads = { queries: 0, rows: 0 };
+  const prepare = sql.prepare.bind(sql);
+  sql.prepare = <Row>(text: string): SqlStatement<Row> => {
+    const stmt = prepare<Row>(text);
+    const counted = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A) => {
+      reads.queries++;
+      const result = fn(...args);
+      reads.rows += Array.isArray(result) ? result.length : result === undefined ? 0 : 1;
+      return result;
+    };
+    return { ...stmt, values: counted(stmt.values), get: counted(stmt.get), all: counted(stmt.all) };
+  };
+  return { sql, reads };
+}
+
 function code(fn: () => unknown): string {
   try {
     fn();
@@ -318,20 +336,7 @@ describe('FileSystem', () => {
   });
 
   it('reads a directory whole once lookups in it keep missing the cache, and no larger one than READAHEAD_ENTRIES_MAX', () => {
-    const sql = openSqlite(':memory:');
-    let queries = 0;
-    let rows = 0;
-    const prepare = sql.prepare.bind(sql);
-    sql.prepare = <Row>(text: string): SqlStatement<Row> => {
-      const stmt = prepare<Row>(text);
-      const counted = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A) => {
-        queries++;
-        const result = fn(...args);
-        rows += Array.isArray(result) ? result.length : result === undefined ? 0 : 1;
-        return result;
-      };
-      return { ...stmt, values: counted(stmt.values), get: counted(stmt.get), all: counted(stmt.all) };
-    };
+    const { sql, reads } = countingSql();
     const store = new Store(sql);
     const fs = FileSystem.live(store);
     fs.mkdir('/d');
@@ -342,9 +347,9 @@ describe('FileSystem', () => {
     });
     const cold = (paths: string[]) => {
       store.projector.reset(); // what a reopened store knows: nothing
-      queries = rows = 0;
+      reads.queries = reads.rows = 0;
       for (const path of paths) fs.stat(path);
-      return { queries, rows };
+      return { ...reads };
     };
     const files = Array.from({ length: 20 }, (_, i) => `/d/f${i}`);
     // /d itself, a query per miss in /d; the last of READAHEAD_MISSES finds /d small enough and reads it whole instead
@@ -355,6 +360,36 @@ describe('FileSystem', () => {
     // /big has more than READAHEAD_ENTRIES_MAX entries: the probe says so without reading them, and
     // every miss is a query of its own
     expect(cold(Array.from({ length: 20 }, (_, i) => `/big/${i}`))).toEqual({ queries: 1 + 20 + 1, rows: 1 + 20 + 1 });
+    store.close();
+  });
+
+  it("knows a new file has no xattrs without asking SQL, and keeps what is set on it", () => {
+    const { sql, reads } = countingSql();
+    const store = new Store(sql);
+    const fs = FileSystem.live(store);
+    fs.writeFile('/old', 'x');
+    fs.setxattr('/old', 'user.kept', Buffer.from('1'));
+    store.projector.reset();
+    fs.stat('/old'); // reads the node: what follows counts xattr queries alone
+    reads.queries = 0;
+    expect(text(fs.getxattr('/old', 'user.kept'))).toBe('1');
+    expect(code(() => fs.getxattr('/old', 'user.none'))).toBe('ENODATA');
+    expect(reads.queries).toBe(2); // a node made before the cache began: its xattrs come from SQL
+    store.transaction(() => {
+      fs.writeFile('/new', 'x');
+      reads.queries = 0;
+      // what a write through the mount asks of a new file, and a Workspace's mime type
+      expect(code(() => fs.getxattr('/new', 'security.capability'))).toBe('ENODATA');
+      fs.setxattr('/new', 'user.mime_type', Buffer.from('text/x'), XATTR_CREATE);
+      expect(text(fs.getxattr('/new', 'user.mime_type'))).toBe('text/x');
+      fs.setxattr('/new', 'user.big', new Uint8Array(1000));
+      expect(reads.queries).toBe(0);
+      // a value too long to cache: that name is asked of SQL, and the others no longer known whole
+      expect(fs.getxattr('/new', 'user.big').length).toBe(1000);
+      expect(code(() => fs.getxattr('/new', 'user.none'))).toBe('ENODATA');
+      expect(reads.queries).toBe(2);
+    });
+    expect(text(fs.getxattr('/new', 'user.mime_type'))).toBe('text/x');
     store.close();
   });
 

@@ -84,8 +84,8 @@ export class Registers {
     setTime(row, 'atime', tsTimespec(ts), ts);
     touchRow(row, ts, true);
     this.rows.saveNode(row);
-    // A setContent applied before its create made a row; no row means no content either.
-    if (!existing) this.rows.noContent(id);
+    // A register op applied before its create made a row; no row means no content and no xattrs either.
+    if (!existing) this.rows.bare(id);
     return !existing;
   }
 

@@ -91,6 +91,11 @@ export class ProjectionRows {
    */
   private readonly xattrValues = new Map<number, Map<string, XattrRow>>();
   private xattrValuesCount = 0;
+  /**
+   * Nodes whose every xattr xattrValues holds: those created since the cache began, which had
+   * none (a name it lacks is then absent, not unknown: a write's getxattr of a new file asks no SQL).
+   */
+  private readonly xattrsWhole = new Set<number>();
   private readonly dirtyNodes = new Set<number>();
   private readonly dirtyEntries = new Set<number>();
   private treeOps: SqlValue[][] = [];
@@ -147,6 +152,7 @@ export class ProjectionRows {
     this.contents.clear();
     this.xattrValues.clear();
     this.xattrValuesCount = 0;
+    this.xattrsWhole.clear();
     this.dirtyNodes.clear();
     this.dirtyEntries.clear();
     this.treeOps = [];
@@ -286,9 +292,10 @@ export class ProjectionRows {
     return this.contents.get(node) === null;
   }
 
-  /** Records that a node has no content register (a node created just now, seen nowhere before). */
-  noContent(node: number): void {
+  /** Records that a node has no content register and no xattrs (created just now, touched by no op before). */
+  bare(node: number): void {
     this.contents.set(node, null);
+    this.xattrsWhole.add(node);
   }
 
   /** A node's xattr value (null: none), cached when small; a miss asks `query` (SQL) for its row. */
@@ -296,6 +303,7 @@ export class ProjectionRows {
     const key = nameKey(name);
     const hit = this.xattrValues.get(node)?.get(key);
     if (hit !== undefined) return hit.value;
+    if (this.xattrsWhole.has(node)) return null;
     const row = query() ?? { value: null, ts: '' };
     this.cacheXattr(node, key, row);
     return row.value;
@@ -305,6 +313,7 @@ export class ProjectionRows {
     let values = this.xattrValues.get(node);
     if (row.value !== null && row.value.length > XATTR_CACHED_BYTES_MAX) {
       if (values?.delete(key)) this.xattrValuesCount--;
+      this.xattrsWhole.delete(node);
       return;
     }
     if (!values) this.xattrValues.set(node, (values = new Map()));
@@ -379,7 +388,7 @@ export class ProjectionRows {
     // The upsert's rule: the newest ts wins. An uncached name stays uncached.
     const key = nameKey(name);
     const known = this.xattrValues.get(node)?.get(key);
-    if (known !== undefined && ts > known.ts) this.cacheXattr(node, key, { value, ts });
+    if (known !== undefined ? ts > known.ts : this.xattrsWhole.has(node)) this.cacheXattr(node, key, { value, ts });
   }
 
   private bound(): void {
@@ -414,13 +423,14 @@ export class ProjectionRows {
    */
   private trim(): void {
     if (this.nodes.size + this.entries.size > CACHED_ROWS_MAX && !this.dirty) this.reset(false, this.lastTreeTs);
-    else if (this.namesCount + this.misses.size + this.contents.size + this.xattrValuesCount > CACHED_ROWS_MAX) {
+    else if (this.namesCount + this.misses.size + this.contents.size + this.xattrValuesCount + this.xattrsWhole.size > CACHED_ROWS_MAX) {
       this.names.clear();
       this.namesCount = 0;
       this.misses.clear();
       this.contents.clear();
       this.xattrValues.clear();
       this.xattrValuesCount = 0;
+      this.xattrsWhole.clear();
     }
   }
 }
