@@ -30,20 +30,32 @@ export class NodeSqlite implements SqlAdapter {
   private depth = 0;
   private groupTimer: ReturnType<typeof setTimeout> | null = null;
   private syncAfter = false;
+  /** Each part of a store asks for its tables at open: one statement, prepared once. */
+  private tableStmt: Database.Statement | null = null;
 
-  /** `readonly`: an existing file, opened so that nothing can be written to it. */
-  constructor(file: string | ':memory:', options: NodeSqliteOptions = {}) {
+  /**
+   * `readonly`: an existing file, opened so that nothing can be written to it. `check` looks at
+   * an existing file on this connection before anything could write to it (WAL mode is set
+   * after it) and may refuse it by throwing: one connection, so the file's schema is read once.
+   */
+  constructor(file: string | ':memory:', options: NodeSqliteOptions = {}, check?: (sql: NodeSqlite) => void) {
     const readonly = options.readonly ?? false;
     this.file = file === ':memory:' ? null : file;
     this.commitDelayMs = options.commitDelayMs ?? 0;
-    this.db = new Database(file, { readonly, fileMustExist: readonly });
-    if (this.file && !readonly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      if (options.checkpointPages !== undefined) this.db.pragma(`wal_autocheckpoint = ${options.checkpointPages}`);
+    this.db = new Database(file, { readonly, fileMustExist: readonly || check !== undefined });
+    try {
+      check?.(this);
+      if (this.file && !readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        if (options.checkpointPages !== undefined) this.db.pragma(`wal_autocheckpoint = ${options.checkpointPages}`);
+      }
+      this.db.pragma('cache_size = -65536');
+      this.db.pragma('temp_store = MEMORY');
+    } catch (error) {
+      this.db.close();
+      throw error;
     }
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
   }
 
   exec(sql: string): void {
@@ -123,7 +135,8 @@ export class NodeSqlite implements SqlAdapter {
   }
 
   hasTable(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    this.tableStmt ??= this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    return this.tableStmt.get(name) !== undefined;
   }
 
   scratch(): SqlAdapter {
@@ -148,6 +161,6 @@ export class NodeSqlite implements SqlAdapter {
   }
 }
 
-export function openSqlite(file: string | ':memory:' = ':memory:', options: NodeSqliteOptions = {}): NodeSqlite {
-  return new NodeSqlite(file, options) satisfies SqlAdapter;
+export function openSqlite(file: string | ':memory:' = ':memory:', options: NodeSqliteOptions = {}, check?: (sql: NodeSqlite) => void): NodeSqlite {
+  return new NodeSqlite(file, options, check) satisfies SqlAdapter;
 }

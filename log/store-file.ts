@@ -44,19 +44,15 @@ export function claimStore(file: string): void {
 const tableCount = (sql: SqlAdapter, name?: string) =>
   sql.prepare<{ n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'${name ? ' AND name = ?' : ''}`).get(...(name ? [name] : []))!.n;
 
-/** Refuses a file that is not a store (read-only: looking never writes); `empty` lets an empty database pass. */
-function checkStore(file: string, empty: boolean): void {
+/** Refuses a file that is not a store, looking on `sql` before it writes anything; `empty` lets an empty database pass. */
+function checkStore(sql: SqlAdapter, file: string, empty: boolean): void {
   let tables = 0;
   let origin = false;
-  let sql: SqlAdapter | null = null;
   try {
-    sql = openSqlite(file, { readonly: true });
     tables = tableCount(sql);
     origin = tables > 0 && tableCount(sql, 'meta') > 0 && sql.prepare("SELECT 1 AS one FROM meta WHERE key = 'origin'").get() !== undefined;
   } catch (error) {
     throw new StoreFileError(`${file} is not a ledgerfs store (${(error as Error).message})`);
-  } finally {
-    sql?.close();
   }
   if (origin || (empty && tables === 0)) return;
   throw new StoreFileError(`${file} is not a ledgerfs store (${tables > 0 ? 'a database with other tables' : 'an empty database'}); create one with: ledgerfs init <new file>`);
@@ -69,8 +65,17 @@ function checkStore(file: string, empty: boolean): void {
  */
 export function openStoreFile(file: string, options: NodeSqliteOptions & { existing?: boolean } = {}): NodeSqlite {
   const { readonly = false, existing = false } = options;
-  if (readonly || existing || existsSync(file)) checkStore(file, !readonly && !existing);
-  const sql = openSqlite(file, options);
+  let sql: NodeSqlite;
+  if (readonly || existing || existsSync(file)) {
+    try {
+      sql = openSqlite(file, options, (opened) => checkStore(opened, file, !readonly && !existing));
+    } catch (error) {
+      if (error instanceof StoreFileError) throw error;
+      throw new StoreFileError(`${file} is not a ledgerfs store (${(error as Error).message})`);
+    }
+  } else {
+    sql = openSqlite(file, options);
+  }
   try {
     if (!readonly) claimStore(file);
     return sql;
