@@ -35,8 +35,10 @@ export class BulkWriter {
 
   write(rows: readonly SqlValue[][]): void {
     for (let at = 0; at < rows.length; at += this.rowsMax) {
-      const slice = rows.slice(at, at + this.rowsMax);
-      this.statement(slice.length).run(...slice.flat());
+      const end = Math.min(rows.length, at + this.rowsMax);
+      const params: SqlValue[] = [];
+      for (let i = at; i < end; i++) params.push(...rows[i]!);
+      this.statement(end - at).run(...params);
     }
   }
 }
