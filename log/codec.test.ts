@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from 'msgpackr';
-import { checkOp, chunksNamed, CHUNK_BYTES, decodeOp, EMPTY_MANIFEST, encodeOp, FILE_BYTES_MAX, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
+import { checkOp, chunksNamed, CHUNK_BYTES, decodeOp, EMPTY_MANIFEST, encodeOp, FILE_BYTES_MAX, manifestBytes, OP_FORMAT, OpFormatError, packManifest, REFS_COUNT_MAX, type Op } from './index.ts';
 
 const ORIGIN = '01JD3Q4Z5X6Y7Z8A9B0C1D2E3F';
 const TS = `0193b8a1c2d4.0000.${ORIGIN}`;
@@ -102,6 +102,11 @@ describe('op codec', () => {
     const tail = packManifest([{ index: 2, hash: Buffer.alloc(32), size: CHUNK_BYTES }, { index: last, hash: Buffer.alloc(32), size: 1 }]);
     expect(checkOp({ ...op, size: last * CHUNK_BYTES + 1, manifest: tail }).kind).toBe('setContent');
     expect(() => checkOp({ ...op, size: last * CHUNK_BYTES + 2, manifest: tail })).toThrow(/must be 2 bytes/);
+    // what st_blocks counts: the data chunks alone, the last one's size read from its record
+    expect([EMPTY_MANIFEST, tail].map(manifestBytes)).toEqual([0, CHUNK_BYTES + 1]);
+    const sizes = [1, 0x1234, CHUNK_BYTES - 1, CHUNK_BYTES];
+    expect(sizes.map((size) => manifestBytes(packManifest([{ index: 0, hash: Buffer.alloc(32), size: CHUNK_BYTES }, { index: 1, hash: Buffer.alloc(32), size }]))))
+      .toEqual(sizes.map((size) => CHUNK_BYTES + size));
   });
 
   it('rejects a removal that names too many heads', () => {

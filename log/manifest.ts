@@ -59,7 +59,11 @@ export function manifestFind(manifest: Uint8Array, index: number): ManifestEntry
 /** Bytes the data chunks hold (what st_blocks counts); holes hold none. */
 export function manifestBytes(manifest: Uint8Array): number {
   const count = manifestCount(manifest);
-  return count === 0 ? 0 : (count - 1) * CHUNK_BYTES + manifestAt(manifest, count - 1).size;
+  if (count === 0) return 0;
+  // the last record's size: its last four bytes, big-endian (read in place: every stat asks)
+  const end = manifest.length;
+  const last = manifest[end - 4]! * 0x1000000 + ((manifest[end - 3]! << 16) | (manifest[end - 2]! << 8) | manifest[end - 1]!);
+  return (count - 1) * CHUNK_BYTES + last;
 }
 
 export function packManifest(entries: readonly ManifestEntry[]): Uint8Array {

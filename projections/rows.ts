@@ -85,11 +85,12 @@ export class ProjectionRows {
   /** node -> its content register (null: none), for nodes where it is known exactly */
   private readonly contents = new Map<number, ContentRow | null>();
   /**
-   * node -> xattr name -> its row (value null: removed; ts '': no row), for values up to
-   * XATTR_CACHED_BYTES_MAX (a Workspace reads a file's mime type on every stat and listing).
-   * Kept exact by applying the upsert's rule (the newest ts wins) to each queued write.
+   * xattr name -> node -> its row (value null: removed; ts '': no row), for values up to
+   * XATTR_CACHED_BYTES_MAX (a Workspace reads a file's mime type on every stat and listing: one
+   * map for that name, not one per node). Kept exact by applying the upsert's rule (the newest
+   * ts wins) to each queued write.
    */
-  private readonly xattrValues = new Map<number, Map<string, XattrRow>>();
+  private readonly xattrValues = new Map<string, Map<number, XattrRow>>();
   private xattrValuesCount = 0;
   /**
    * Nodes whose every xattr xattrValues holds: those created since the cache began, which had
@@ -245,12 +246,13 @@ export class ProjectionRows {
     let dir = this.names.get(parent);
     if (!dir) this.names.set(parent, (dir = new Map()));
     const nameOf = (row: SqlValue[]) => row[LOOKUP_COLUMN_COUNT] as Uint8Array;
+    const xattrKey = xattr && nameKey(xattr);
     let key = rows.length > 0 ? nameKey(nameOf(rows[0]!)) : '';
     for (let i = 0; i < rows.length; i++) {
       const next = i + 1 < rows.length ? nameKey(nameOf(rows[i + 1]!)) : undefined;
       // a name's loser (a later row has its name), or a name known already
       if (next !== key && !dir.has(key)) {
-        dir.set(key, this.learnLookup(rows[i]!, parent, nameOf(rows[i]!), xattr, true));
+        dir.set(key, this.learnRow(rows[i]!, parent, nameOf(rows[i]!), xattrKey, true));
         this.namesCount++;
       }
       key = next!;
@@ -301,7 +303,7 @@ export class ProjectionRows {
   /** A node's xattr value (null: none), cached when small; a miss asks `query` (SQL) for its row. */
   xattr(node: number, name: Uint8Array, query: () => XattrRow | undefined): Uint8Array | null {
     const key = nameKey(name);
-    const hit = this.xattrValues.get(node)?.get(key);
+    const hit = this.xattrValues.get(key)?.get(node);
     if (hit !== undefined) return hit.value;
     if (this.xattrsWhole.has(node)) return null;
     const row = query() ?? { value: null, ts: '' };
@@ -310,15 +312,15 @@ export class ProjectionRows {
   }
 
   private cacheXattr(node: number, key: string, row: XattrRow): void {
-    let values = this.xattrValues.get(node);
+    let values = this.xattrValues.get(key);
     if (row.value !== null && row.value.length > XATTR_CACHED_BYTES_MAX) {
-      if (values?.delete(key)) this.xattrValuesCount--;
+      if (values?.delete(node)) this.xattrValuesCount--;
       this.xattrsWhole.delete(node);
       return;
     }
-    if (!values) this.xattrValues.set(node, (values = new Map()));
-    if (!values.has(key)) this.xattrValuesCount++;
-    values.set(key, row);
+    if (!values) this.xattrValues.set(key, (values = new Map()));
+    if (!values.has(node)) this.xattrValuesCount++;
+    values.set(node, row);
   }
 
   /**
@@ -327,7 +329,11 @@ export class ProjectionRows {
    * or newer: SQL was read after a flush), and returns the entry. `ownName`: `name` is the row's
    * own (a directory read whole), not a view into a caller's path that the entry must copy.
    */
-  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null, ownName = false): EntryRow {
+  learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null): EntryRow {
+    return this.learnRow(values, parent, name, xattr && nameKey(xattr), false);
+  }
+
+  private learnRow(values: SqlValue[], parent: number, name: Uint8Array, key: string | null, ownName: boolean): EntryRow {
     const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
       atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] =
       values as LookupRow;
@@ -339,8 +345,7 @@ export class ProjectionRows {
       });
     }
     if (!this.contents.has(node)) this.contents.set(node, op === null ? null : { op, ts: contentTs, size, manifest });
-    const key = xattr && nameKey(xattr);
-    if (key !== null && this.xattrValues.get(node)?.has(key) !== true) this.cacheXattr(node, key, { value, ts: xattrTs ?? '' });
+    if (key !== null && this.xattrValues.get(key)?.has(node) !== true) this.cacheXattr(node, key, { value, ts: xattrTs ?? '' });
     return entry;
   }
 
@@ -387,7 +392,7 @@ export class ProjectionRows {
     this.xattrs.push([node, name, value, ts]);
     // The upsert's rule: the newest ts wins. An uncached name stays uncached.
     const key = nameKey(name);
-    const known = this.xattrValues.get(node)?.get(key);
+    const known = this.xattrValues.get(key)?.get(node);
     if (known !== undefined ? ts > known.ts : this.xattrsWhole.has(node)) this.cacheXattr(node, key, { value, ts });
   }
 
