@@ -7,14 +7,19 @@ export type PathLike = string | Uint8Array;
 const SLASH = 0x2f;
 const DOT = 0x2e;
 
-/** A lone UTF-16 surrogate, which UTF-8 cannot carry (it would silently become U+FFFD). */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** The UTF-8 bytes of a string; EINVAL for one that is not valid Unicode. */
+/** The UTF-8 bytes of a string; EINVAL for one with a lone UTF-16 surrogate, which UTF-8 cannot carry (it would silently become U+FFFD). */
 export function toBytes(value: PathLike, syscall = 'encode'): Uint8Array {
   if (typeof value !== 'string') return value;
-  if (LONE_SURROGATE.test(value)) throw new FsError('EINVAL', syscall, JSON.stringify(value), 'a lone surrogate is not UTF-8');
+  if (!value.isWellFormed()) throw new FsError('EINVAL', syscall, JSON.stringify(value), 'a lone surrogate is not UTF-8');
   return Buffer.from(value, 'utf8');
+}
+
+/**
+ * toBytes for bytes the filesystem keeps (a path's names, a symlink's target, an xattr): a
+ * caller's array is copied, so that changing it after the call changes nothing here.
+ */
+export function ownBytes(value: PathLike, syscall = 'encode'): Uint8Array {
+  return typeof value === 'string' ? toBytes(value, syscall) : new Uint8Array(value);
 }
 
 export function pathText(value: PathLike): string {
@@ -31,7 +36,7 @@ export function isDotDot(name: Uint8Array): boolean {
 
 /** Splits a path into its non-empty components; `trailingSlash` says the last must be a dir. */
 export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[]; trailingSlash: boolean } {
-  const bytes = toBytes(path, syscall);
+  const bytes = ownBytes(path, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty path');
   if (bytes.includes(0)) throw new FsError('EINVAL', syscall, pathText(path), 'NUL byte in path');
   const parts: Uint8Array[] = [];
@@ -49,7 +54,7 @@ export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[
 
 /** Checks one name for an entry-creating call. */
 export function checkName(name: PathLike, syscall: string): Uint8Array {
-  const bytes = toBytes(name, syscall);
+  const bytes = ownBytes(name, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty name');
   if (bytes.length > NAME_BYTES_MAX) throw new FsError('ENAMETOOLONG', syscall, pathText(name));
   if (bytes.includes(0) || bytes.includes(SLASH)) throw new FsError('EINVAL', syscall, pathText(name), "name contains '/' or NUL");

@@ -169,7 +169,9 @@ export class Reader {
    * virtual: its id and node are the head's op id.
    */
   lookup(parent: number, name: Uint8Array): EntryRow | undefined {
-    const winner = this.rows.named(parent, name, () => {
+    // a hit, the common case, makes no closure for the miss
+    const known = this.rows.knownName(parent, name);
+    const winner = known !== undefined ? known ?? undefined : this.rows.named(parent, name, () => {
       if (this.rows.missed(parent) && this.readAhead(parent)) {
         const known = this.rows.knownName(parent, name);
         if (known !== undefined) return known ?? undefined;

@@ -3,8 +3,13 @@
 import { WORKSPACE_PATH_CHARS_MAX } from '../log/index.ts';
 import { FsError } from './errors.ts';
 
+/** An empty part, a `.` or `..` part, or a trailing slash: what normalizing changes in an absolute path. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|\/$/;
+
 export function normalizePath(path: unknown, syscall: string): string {
   if (typeof path !== 'string') throw new FsError('EINVAL', syscall, undefined, `a path is a string, got ${typeof path}`);
+  // most paths come normalized already: no split and join for them
+  if (path.startsWith('/') && path.length <= WORKSPACE_PATH_CHARS_MAX && !NOT_NORMAL.test(path)) return path;
   const parts: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;

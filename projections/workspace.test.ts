@@ -1,14 +1,26 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileSystem, openStore, Workspace, WORKSPACE_CHANNEL } from '../index.ts';
 import { callTool, WORKSPACE_TOOLS } from './index.ts';
+import { normalizePath } from './workspace-paths.ts';
 
 const workspace = () => new Workspace({ sql: openStore() });
 
 describe('Workspace', () => {
+  it('normalizes paths as a lexical resolve from the root does, and returns a normal one as it is', () => {
+    const part = fc.constantFrom('', '.', '..', 'a', 'b.c', '..d', '.e', 'é');
+    fc.assert(fc.property(fc.array(part, { maxLength: 8 }), fc.boolean(), (parts, absolute) => {
+      const path = (absolute ? '/' : '') + parts.join('/');
+      const normal = normalizePath(path, 'stat');
+      expect(normal).toBe(posix.resolve('/', path));
+      expect(normalizePath(normal, 'stat')).toBe(normal);
+    }), { seed: 20261206, numRuns: 2000 });
+  });
+
   it('attributes every op to its actor, settable per call', async () => {
     const ws = workspace();
     await ws.writeFile('/a.txt', 'one');

@@ -147,6 +147,11 @@ class Changes {
 }
 
 const decoder = new TextDecoder();
+/**
+ * Mime types as text, by the value the row cache holds (which nobody changes: a write replaces
+ * it): every stat and listing entry reports one, and decoding it each time cost more than the stat.
+ */
+const mimeTexts = new WeakMap<Uint8Array, string>();
 const encoder = new TextEncoder();
 const entryType = (type: NodeType): EntryType => (type === 'dir' ? 'directory' : type === 'symlink' ? 'symlink' : 'file');
 const ms = ([sec, nsec]: [number, number]) => sec * 1000 + Math.floor(nsec / 1e6);
@@ -252,7 +257,10 @@ export class Workspace {
 
   private mimeType(fs: FileSystem, attr: Attr): string {
     const value = fs.reader.xattr(attr.ino, MIME_XATTR_BYTES);
-    return value ? decoder.decode(value) : DEFAULT_MIME;
+    if (!value) return DEFAULT_MIME;
+    let text = mimeTexts.get(value);
+    if (text === undefined) mimeTexts.set(value, (text = decoder.decode(value)));
+    return text;
   }
 
   private info(fs: FileSystem, path: string, attr: Attr, withTarget: boolean): FileInfo {
