@@ -173,8 +173,8 @@ export class Reader {
     const known = this.rows.knownName(parent, name);
     const winner = known !== undefined ? known ?? undefined : this.rows.named(parent, name, () => {
       if (this.rows.missed(parent) && this.readAhead(parent)) {
-        const known = this.rows.knownName(parent, name);
-        if (known !== undefined) return known ?? undefined;
+        const read = this.rows.knownName(parent, name);
+        if (read !== undefined) return read ?? undefined;
       }
       const row = this.q.lookupWith.values(this.lookupXattr ?? EMPTY, parent, name)[0];
       return row && this.rows.learnLookup(row, parent, name, this.lookupXattr);

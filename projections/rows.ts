@@ -326,13 +326,14 @@ export class ProjectionRows {
   /**
    * Caches what a LOOKUP_COLUMNS row says about the entry's node, content and xattr `name`
    * (null: none was asked for), where the cache does not know already (what it knows is as new
-   * or newer: SQL was read after a flush), and returns the entry. `ownName`: `name` is the row's
-   * own (a directory read whole), not a view into a caller's path that the entry must copy.
+   * or newer: SQL was read after a flush), and returns the entry. `name` is the lookup's, a view
+   * into its path that the entry copies.
    */
   learnLookup(values: SqlValue[], parent: number, name: Uint8Array, xattr: Uint8Array | null): EntryRow {
     return this.learnRow(values, parent, name, xattr && nameKey(xattr), false);
   }
 
+  /** learnLookup with the xattr's key given; `ownName`: `name` is the row's own (a directory read whole), kept as it is. */
   private learnRow(values: SqlValue[], parent: number, name: Uint8Array, key: string | null, ownName: boolean): EntryRow {
     const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
       atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] =
