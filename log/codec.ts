@@ -227,10 +227,14 @@ function isUint(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
+/** A copy of the same class (a Buffer stays a Buffer): an op keeps none of its maker's arrays, which a caller may change after the call. */
+const copyBytes = (value: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(value);
+
+/** A bytes field, copied (copyBytes). */
 function bytes(value: unknown, what: string, min: number, max: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new OpFormatError(`${what} must be bytes`);
   if (value.length < min || value.length > max) throw new OpFormatError(`${what} must be ${min}..${max} bytes, got ${value.length}`);
-  return value;
+  return copyBytes(value);
 }
 
 function decodeField(value: unknown, type: FieldType, what: string): unknown {
@@ -282,7 +286,7 @@ function decodeField(value: unknown, type: FieldType, what: string): unknown {
       if (!(value instanceof Uint8Array) || value.length % MANIFEST_RECORD_BYTES !== 0) {
         throw new OpFormatError(`${what} must be a whole number of ${MANIFEST_RECORD_BYTES}-byte records`);
       }
-      return value;
+      return copyBytes(value);
   }
 }
 

@@ -396,20 +396,23 @@ describe('FileSystem', () => {
   it("keeps none of a caller's arrays: changing a path, target, data or xattr after the call changes nothing", () => {
     const { store, fs } = fresh();
     const bytes = (text: string) => Buffer.from(text);
-    const [dir, target, data, name, value, from, to] = ['/dir', 'target', 'data', 'user.k', 'value', '/dir/a', '/dir/b'].map(bytes);
+    const [dir, target, data, name, value, from, to, gone] = ['/dir', 'target', 'data', 'user.k', 'value', '/dir/a', '/dir/b', 'user.gone'].map(bytes);
     // in one transaction, so the rows are written after the arrays changed
     store.transaction(() => {
       fs.mkdir(dir);
       fs.symlink(target, '/dir/link');
       fs.writeFile('/dir/a', data);
       fs.setxattr('/dir/a', name, value);
+      fs.setxattr('/dir/a', 'user.gone', value);
+      fs.removexattr('/dir/a', gone);
       fs.rename(from, to);
-      for (const array of [dir, target, data, name, value, from, to]) array.fill(0x78);
+      for (const array of [dir, target, data, name, value, from, to, gone]) array.fill(0x78);
     });
     expect(names(fs, '/dir')).toEqual(['b', 'link']);
     expect(text(fs.readlink('/dir/link'))).toBe('target');
     expect(text(fs.readFile('/dir/b'))).toBe('data');
     expect(text(fs.getxattr('/dir/b', 'user.k'))).toBe('value');
+    expect(code(() => fs.getxattr('/dir/b', 'user.gone'))).toBe('ENODATA');
     expect(store.verify().ok).toBe(true);
     expect(code(() => fs.setxattr('/dir/b', 'user.k', 'text' as unknown as Uint8Array))).toBe('EINVAL');
     store.close();

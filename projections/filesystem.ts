@@ -7,7 +7,7 @@ import {
   type Actor, type ChunkStore, type NodeType, type OpBody, type Ref, type Timespec,
 } from '../log/index.ts';
 import { FsError } from './errors.ts';
-import { checkName, isDot, isDotDot, ownBytes, pathText, splitPath, toBytes, type PathLike } from './paths.ts';
+import { checkName, isDot, isDotDot, pathText, splitPath, toBytes, type PathLike } from './paths.ts';
 import { TYPE_BITS, type Attr, type DirEntry, type Reader } from './reader.ts';
 import type { Store } from './store.ts';
 import type { EntryRow } from './tree.ts';
@@ -502,7 +502,7 @@ export class FileSystem {
   }
 
   symlink(target: PathLike, path: PathLike): Attr {
-    const bytes = ownBytes(target, 'symlink');
+    const bytes = toBytes(target, 'symlink');
     if (bytes.length === 0) throw new FsError('ENOENT', 'symlink', pathText(path), 'empty target');
     if (bytes.includes(0)) throw new FsError('EINVAL', 'symlink', pathText(path));
     if (bytes.length > PATH_BYTES_MAX) throw new FsError('ENAMETOOLONG', 'symlink', pathText(path));
@@ -674,7 +674,7 @@ export class FileSystem {
   setxattr(target: Target, name: PathLike, value: Uint8Array, flags = 0, follow = true): void {
     const ino = this.resolve(target, follow, 'setxattr');
     this.notConflictCopy(ino, 'setxattr');
-    const key = ownBytes(name, 'setxattr');
+    const key = toBytes(name, 'setxattr');
     if (key.length === 0 || key.length > XATTR_NAME_BYTES_MAX) throw new FsError('ERANGE', 'setxattr', pathText(name));
     // POSIX ACLs are not stored: refusing them makes tools (cp -a, tar) fall back to chmod.
     if (POSIX_ACL_NAMES.has(Buffer.from(key).toString('latin1'))) throw new FsError('ENOTSUP', 'setxattr', pathText(name), 'POSIX ACLs are not supported');
@@ -683,7 +683,7 @@ export class FileSystem {
     const exists = this.reader.xattr(ino, key) !== null;
     if ((flags & XATTR_CREATE) && exists) throw new FsError('EEXIST', 'setxattr', pathText(name));
     if ((flags & XATTR_REPLACE) && !exists) throw new FsError('ENODATA', 'setxattr', pathText(name));
-    this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value: new Uint8Array(value) }, 'setxattr');
+    this.commit({ kind: 'setXattr', node: this.ref(ino), name: key, value }, 'setxattr');
   }
 
   removexattr(target: Target, name: PathLike, follow = true): void {

@@ -14,14 +14,6 @@ export function toBytes(value: PathLike, syscall = 'encode'): Uint8Array {
   return Buffer.from(value, 'utf8');
 }
 
-/**
- * toBytes for bytes the filesystem keeps (a path's names, a symlink's target, an xattr): a
- * caller's array is copied, so that changing it after the call changes nothing here.
- */
-export function ownBytes(value: PathLike, syscall = 'encode'): Uint8Array {
-  return typeof value === 'string' ? toBytes(value, syscall) : new Uint8Array(value);
-}
-
 export function pathText(value: PathLike): string {
   return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
 }
@@ -36,7 +28,7 @@ export function isDotDot(name: Uint8Array): boolean {
 
 /** Splits a path into its non-empty components; `trailingSlash` says the last must be a dir. */
 export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[]; trailingSlash: boolean } {
-  const bytes = ownBytes(path, syscall);
+  const bytes = toBytes(path, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty path');
   if (bytes.includes(0)) throw new FsError('EINVAL', syscall, pathText(path), 'NUL byte in path');
   const parts: Uint8Array[] = [];
@@ -54,7 +46,7 @@ export function splitPath(path: PathLike, syscall: string): { parts: Uint8Array[
 
 /** Checks one name for an entry-creating call. */
 export function checkName(name: PathLike, syscall: string): Uint8Array {
-  const bytes = ownBytes(name, syscall);
+  const bytes = toBytes(name, syscall);
   if (bytes.length === 0) throw new FsError('ENOENT', syscall, '', 'empty name');
   if (bytes.length > NAME_BYTES_MAX) throw new FsError('ENAMETOOLONG', syscall, pathText(name));
   if (bytes.includes(0) || bytes.includes(SLASH)) throw new FsError('EINVAL', syscall, pathText(name), "name contains '/' or NUL");

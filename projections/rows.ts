@@ -338,7 +338,8 @@ export class ProjectionRows {
     const [id, node, type, ts, nodeId, nodeType, target, rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
       atime_s, atime_ns, atime_ts, mtime_s, mtime_ns, mtime_ts, ctime_ts, links, subdirs, op, contentTs, size, manifest, value, xattrTs] =
       values as LookupRow;
-    const entry: EntryRow = { id, parent, name: ownName ? name : name.slice(), node, type, ts };
+    // a copy even of a Buffer, whose own slice() is a view into the lookup's path
+    const entry: EntryRow = { id, parent, name: ownName ? name : Uint8Array.prototype.slice.call(name), node, type, ts };
     if (nodeId !== null && !this.nodes.has(nodeId)) {
       this.nodes.set(nodeId, {
         id: nodeId, type: nodeType, target: target ?? (nodeType === null ? null : NO_TARGET), rdev, born_ts, mode, mode_ts, uid, uid_ts, gid, gid_ts,
